@@ -1,0 +1,185 @@
+/* Logging: syslog, or stderr in the foreground. errno survives every call. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <bsd/vis.h>
+
+#include "shared/log.h"
+
+static int	 log_stderr = 1;
+static int	 log_level = LOG_LVL_INFO;
+static char	 log_tag[160];
+static const char *log_ident = "moat";
+
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "ftp", LOG_FTP }, { "daemon", LOG_DAEMON }, { "auth", LOG_AUTH },
+	{ "authpriv", LOG_AUTHPRIV }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+static void	vlog(int, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
+void
+log_init(const char *ident, int to_stderr, int facility)
+{
+	log_ident = ident;
+	log_stderr = to_stderr;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_setlevel(int level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+void
+log_settag(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(log_tag, sizeof(log_tag), fmt, ap);
+	va_end(ap);
+}
+
+int
+log_facility_byname(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(facilities[i].name, name) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
+char *
+log_vis(char *dst, size_t dstlen, const char *src)
+{
+	if (dstlen == 0)
+		return dst;
+	if (strnvis(dst, dstlen, src, VIS_SAFE | VIS_OCTAL | VIS_CSTYLE) == -1)
+		dst[dstlen - 1] = '\0';	/* truncated, still terminated */
+	return dst;
+}
+
+static void
+vlog(int lvl, int pri, const char *fmt, va_list ap)
+{
+	char	msg[1024];
+	int	saved = errno;
+
+	if (lvl > log_level) {
+		errno = saved;
+		return;
+	}
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_stderr) {
+		char		 ts[32];
+		time_t		 now = time(NULL);
+		struct tm	 tm;
+
+		localtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		fprintf(stderr, "%s %s[%ld]: %s%s%s\n", ts, log_ident,
+		    (long)getpid(), log_tag[0] ? log_tag : "",
+		    log_tag[0] ? " " : "", msg);
+	} else
+		syslog(pri, "%s%s%s", log_tag[0] ? log_tag : "",
+		    log_tag[0] ? " " : "", msg);
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_WARN, LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_INFO, LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_DEBUG, LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("fatal: %s: %s", buf, strerror(saved));
+	_exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("fatal: %s", buf);
+	_exit(1);
+}

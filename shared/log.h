@@ -1,0 +1,28 @@
+/* One logging API for all three programs: syslog or stderr. */
+#ifndef MOAT_LOG_H
+#define MOAT_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* ident: program name; to_stderr: foreground; facility: syslog facility. */
+void	log_init(const char *ident, int to_stderr, int facility);
+void	log_setlevel(int level);
+int	log_getlevel(void);
+/* Prefix every line with "[tag] " (session id, user, address). */
+void	log_settag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Map a facility name ("ftp", "daemon", "local0".."local7") to LOG_*; -1 if unknown. */
+int	log_facility_byname(const char *name);
+
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Make an untrusted string safe to log (strnvis); returns dst. */
+char	*log_vis(char *dst, size_t dstlen, const char *src);
+
+#endif
