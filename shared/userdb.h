@@ -32,7 +32,7 @@ struct userdb {
 /* 0 if name is a valid account name: [a-z_][a-z0-9_.-]{0,31}, else -1. */
 int	 userdb_valid_name(const char *name);
 /*
- * Parse the text of a db. Returns 0, or -1 with a message "line N: why"
+ * Parse the text of a db into db (which it initializes). Returns 0, or -1 with a message "line N: why"
  * in err. Rejects: wrong field count, bad name, duplicate name or uid,
  * bad numbers, unknown flags, relative home, ':' or newline in a field.
  */
@@ -46,6 +46,13 @@ char	*userdb_format(const struct userdb *db, size_t *lenp);
 /* Write atomically: lock PATH.lock, write PATH.tmp 0600, fsync, rename,
  * fsync dir. -1 with err set. */
 int	 userdb_save(const struct userdb *db, const char *path, char *err,
+	    size_t errlen);
+/* The same, for a caller that already holds userdb_lock(path). */
+int	 userdb_save_locked(const struct userdb *db, const char *path,
+	    char *err, size_t errlen);
+/* 0 if path is a regular file owned by owner and not group/world
+ * writable (refuse it otherwise); -1 with err set. */
+int	 userdb_check_perms(const char *path, uid_t owner, char *err,
 	    size_t errlen);
 /* Take the writer lock (flock on PATH.lock); returns fd or -1. */
 int	 userdb_lock(const char *path);
