@@ -37,7 +37,6 @@ static int	 userdb_seterr(char *, size_t, const char *, ...)
 static int	 parse_u64(const char *, uint64_t, uint64_t *);
 static int	 parse_flags(char *, unsigned *);
 static int	 valid_hash(const char *);
-static int	 valid_home(const char *);
 static const char *parse_line(struct userdb *, char *);
 static int	 userdb_grow(struct userdb *);
 static int	 write_all(int, const char *, size_t);
@@ -133,8 +132,8 @@ valid_hash(const char *h)
 }
 
 /* Absolute, printable, no ':', no "." or ".." component, bounded. */
-static int
-valid_home(const char *h)
+int
+userdb_valid_home(const char *h)
 {
 	const char	*c;
 	size_t		 n;
@@ -219,7 +218,7 @@ parse_line(struct userdb *db, char *line)
 		why = "bad flags";
 		goto fail;
 	}
-	if (valid_home(f[6]) == -1) {
+	if (userdb_valid_home(f[6]) == -1) {
 		why = "bad home (must be an absolute path)";
 		goto fail;
 	}

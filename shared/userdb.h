@@ -31,6 +31,9 @@ struct userdb {
 
 /* 0 if name is a valid account name: [a-z_][a-z0-9_.-]{0,31}, else -1. */
 int	 userdb_valid_name(const char *name);
+/* 0 if home is usable in the db: absolute, printable, no ':', no "." or
+ * ".." component, shorter than struct user's home; else -1. */
+int	 userdb_valid_home(const char *home);
 /*
  * Parse the text of a db into db (which it initializes). Returns 0, or -1 with a message "line N: why"
  * in err. Rejects: wrong field count, bad name, duplicate name or uid,
