@@ -1,0 +1,222 @@
+#!/bin/sh
+# `make install` / `make uninstall` into a temporary DESTDIR: the exact file
+# list, modes, the PREFIX in the init script and unit, a kept configuration;
+# then lint of the shipped files: sh -n and shellcheck on the scripts,
+# groff -ww and man -l on the man pages, libconfig on moatftpd.conf, and
+# logrotate on the snippet.  Prints "N passed, N failed"; exits 1 on a
+# failure.  Safe to run in parallel with itself.
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+top=$(pwd)
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+
+pass=0
+fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/moat-install.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+ok()  { pass=$((pass + 1)); printf 'ok   %s\n' "$1"; }
+bad() { fail=$((fail + 1)); printf 'FAIL %s\n' "$1"; }
+# check NAME COMMAND...: passes when the command succeeds.
+check() {
+	name=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then
+		ok "$name"
+	else
+		bad "$name"
+		sed 's/^/     /' "$tmp/out"
+	fi
+}
+# same NAME EXPECTED-FILE ACTUAL-FILE
+same() {
+	if diff -u "$2" "$3" >"$tmp/diff" 2>&1; then
+		ok "$1"
+	else
+		bad "$1"
+		sed 's/^/     /' "$tmp/diff"
+	fi
+}
+# Files (and symlinks) under a tree, relative, sorted.
+tree() { (cd "$1" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort); }
+mode() { stat -c %a "$1"; }
+
+# ---- install ---------------------------------------------------------------
+cat > "$tmp/expect-local" <<'EOF'
+etc/init.d/moatftpd 755
+etc/logrotate.d/moatftpd 644
+etc/moatftpd/moatftpd.conf 644
+lib/systemd/system/moatftpd.service 644
+usr/local/bin/moatftp 755
+usr/local/sbin/moatadm 755
+usr/local/sbin/moatftpd 755
+usr/local/share/man/man1/moatftp.1 644
+usr/local/share/man/man5/moatftpd.conf.5 644
+usr/local/share/man/man8/moatadm.8 644
+usr/local/share/man/man8/moatftpd.8 644
+EOF
+
+built=yes
+if [ ! -x "$BUILD/moatftpd" ] || [ ! -x "$BUILD/moatadm" ] ||
+    [ ! -x "$BUILD/moatftp" ]; then
+	check "make all (the programs are not built yet)" \
+	    "$MAKE" --no-print-directory all
+	[ -x "$BUILD/moatftpd" ] && [ -x "$BUILD/moatadm" ] &&
+	    [ -x "$BUILD/moatftp" ] || built=no
+fi
+
+if [ "$built" = yes ]; then
+	d=$tmp/root
+	check "make install DESTDIR PREFIX=/usr/local" \
+	    "$MAKE" --no-print-directory install DESTDIR="$d" PREFIX=/usr/local
+	tree "$d" | while read -r f; do echo "$f $(mode "$d/$f")"; done \
+	    > "$tmp/got-local"
+	same "installed files and modes" "$tmp/expect-local" "$tmp/got-local"
+	check "jail directory made" test -d "$d/var/empty/moatftpd"
+	check "installed conf is conf/moatftpd.conf" \
+	    cmp conf/moatftpd.conf "$d/etc/moatftpd/moatftpd.conf"
+	check "init script runs /usr/local/sbin/moatftpd" \
+	    grep -q '^DAEMON=/usr/local/sbin/moatftpd$' "$d/etc/init.d/moatftpd"
+	check "unit runs /usr/local/sbin/moatftpd" \
+	    grep -q '^ExecStart=/usr/local/sbin/moatftpd ' \
+	    "$d/lib/systemd/system/moatftpd.service"
+	check "installed moatftpd is build/moatftpd" \
+	    cmp "$BUILD/moatftpd" "$d/usr/local/sbin/moatftpd"
+
+	echo "# changed by the admin" >> "$d/etc/moatftpd/moatftpd.conf"
+	cp "$d/etc/moatftpd/moatftpd.conf" "$tmp/admin.conf"
+	check "make install again" \
+	    "$MAKE" --no-print-directory install DESTDIR="$d" PREFIX=/usr/local
+	check "install keeps an existing conf" \
+	    cmp "$tmp/admin.conf" "$d/etc/moatftpd/moatftpd.conf"
+
+	check "make uninstall" \
+	    "$MAKE" --no-print-directory uninstall DESTDIR="$d" PREFIX=/usr/local
+	echo "etc/moatftpd/moatftpd.conf" > "$tmp/expect-left"
+	tree "$d" > "$tmp/got-left"
+	same "uninstall removes all but the conf" "$tmp/expect-left" "$tmp/got-left"
+
+	d=$tmp/root-usr
+	check "make install PREFIX=/usr" \
+	    "$MAKE" --no-print-directory install DESTDIR="$d" PREFIX=/usr
+	sed 's|^usr/local/|usr/|' "$tmp/expect-local" | cut -d' ' -f1 |
+	    LC_ALL=C sort > "$tmp/expect-usr"
+	tree "$d" > "$tmp/got-usr"
+	same "installed files with PREFIX=/usr" "$tmp/expect-usr" "$tmp/got-usr"
+	check "init script runs /usr/sbin/moatftpd with PREFIX=/usr" \
+	    grep -q '^DAEMON=/usr/sbin/moatftpd$' "$d/etc/init.d/moatftpd"
+	check "unit runs /usr/sbin/moatftpd with PREFIX=/usr" \
+	    grep -q '^ExecStart=/usr/sbin/moatftpd ' \
+	    "$d/lib/systemd/system/moatftpd.service"
+	check "installed init script still passes sh -n" \
+	    sh -n "$d/etc/init.d/moatftpd"
+	if command -v logrotate >/dev/null 2>&1; then
+		check "logrotate accepts the snippet" \
+		    logrotate -d -s "$tmp/lr.state" "$d/etc/logrotate.d/moatftpd"
+	fi
+else
+	bad "install checks skipped: the programs do not build"
+fi
+
+# ---- scripts -----------------------------------------------------------------
+for f in conf/moatftpd.init conf/demo.sh regress/integ/test_install.sh; do
+	check "sh -n $f" sh -n "$f"
+	if command -v shellcheck >/dev/null 2>&1; then
+		check "shellcheck $f" shellcheck "$f"
+	else
+		bad "shellcheck $f: shellcheck is not installed"
+	fi
+done
+check "init script has LSB headers" \
+    grep -q '^### BEGIN INIT INFO' conf/moatftpd.init
+
+# ---- man pages ---------------------------------------------------------------
+for m in conf/moatftpd.8 conf/moatftpd.conf.5 conf/moatadm.8 conf/moatftp.1; do
+	if ! command -v groff >/dev/null 2>&1; then
+		bad "groff $m: groff is not installed"
+		continue
+	fi
+	groff -ww -mandoc -Tutf8 -z "$m" > "$tmp/groff" 2>&1
+	if [ -s "$tmp/groff" ]; then
+		bad "groff -ww $m"
+		sed 's/^/     /' "$tmp/groff"
+	else
+		ok "groff -ww $m"
+	fi
+	if command -v man >/dev/null 2>&1; then
+		if MANWIDTH=80 man -l "$m" > "$tmp/man" 2> "$tmp/man.err" &&
+		    [ ! -s "$tmp/man.err" ] && [ -s "$tmp/man" ]; then
+			ok "man -l $m"
+		else
+			bad "man -l $m"
+			sed 's/^/     /' "$tmp/man.err"
+		fi
+	fi
+done
+
+# ---- moatftpd.conf -----------------------------------------------------------
+# Every field of struct config (but path and nlisten) is a key in the file.
+sed -n '/^struct config {/,/^};/p' shared/config.h |
+    sed -n 's/^[^/]*[[:space:]*]\([a-z_][a-z_0-9]*\)\(\[[^]]*\]\)*;.*/\1/p' |
+    grep -v -e '^path$' -e '^nlisten$' | LC_ALL=C sort > "$tmp/keys-h"
+sed -n 's/^#\([a-z_][a-z_0-9]*\) = .*/\1/p' conf/moatftpd.conf |
+    LC_ALL=C sort > "$tmp/keys-conf"
+same "moatftpd.conf has every key of struct config" "$tmp/keys-h" "$tmp/keys-conf"
+
+# The same file with the defaults uncommented (tls_require_login stays
+# automatic).
+sed -E '/^#tls_require_login /!s/^#([a-z_]+ = )/\1/' conf/moatftpd.conf \
+    > "$tmp/uncommented.conf"
+cp conf/moatftpd.conf "$tmp/moatftpd.conf"
+chmod 0644 "$tmp/uncommented.conf" "$tmp/moatftpd.conf"
+
+if command -v cc >/dev/null 2>&1 && pkg-config --exists libconfig 2>/dev/null; then
+	cat > "$tmp/cfgparse.c" <<'EOF'
+#include <stdio.h>
+#include <libconfig.h>
+int
+main(int argc, char **argv)
+{
+	config_t c;
+	int i;
+
+	config_init(&c);
+	for (i = 1; i < argc; i++)
+		if (!config_read_file(&c, argv[i])) {
+			fprintf(stderr, "%s:%d: %s\n", argv[i],
+			    config_error_line(&c), config_error_text(&c));
+			return 1;
+		}
+	config_destroy(&c);
+	return 0;
+}
+EOF
+	# shellcheck disable=SC2046
+	if cc -o "$tmp/cfgparse" "$tmp/cfgparse.c" \
+	    $(pkg-config --cflags --libs libconfig) > "$tmp/cc.out" 2>&1; then
+		check "libconfig parses moatftpd.conf" \
+		    "$tmp/cfgparse" "$tmp/moatftpd.conf"
+		check "libconfig parses moatftpd.conf uncommented" \
+		    "$tmp/cfgparse" "$tmp/uncommented.conf"
+	else
+		bad "compile the libconfig checker"
+		sed 's/^/     /' "$tmp/cc.out"
+	fi
+fi
+
+if [ -x "$BUILD/moatftpd" ]; then
+	# The file's values are the compiled-in defaults.
+	"$top/$BUILD/moatftpd" -t -c "$tmp/moatftpd.conf" > "$tmp/t1" 2>&1
+	echo "exit $?" >> "$tmp/t1"
+	"$top/$BUILD/moatftpd" -t -c "$tmp/uncommented.conf" > "$tmp/t2" 2>&1
+	echo "exit $?" >> "$tmp/t2"
+	sed -i "s|$tmp/[a-z]*\.conf|FILE|g" "$tmp/t1" "$tmp/t2"
+	same "moatftpd -t: the values in moatftpd.conf are the defaults" \
+	    "$tmp/t1" "$tmp/t2"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
