@@ -1,0 +1,165 @@
+/*
+ * Transfer progress: a bar redrawn at most 10 times a second on a terminal,
+ * one final line per file everywhere (none with -q).
+ */
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "client/client.h"
+#include "shared/size.h"
+
+#define PROG_NAME_COLS	24
+#define PROG_REDRAW	0.1		/* seconds between redraws */
+
+#define C_GREEN		"\033[32m"
+#define C_YELLOW	"\033[33m"
+#define C_RED		"\033[31m"
+#define C_OFF		"\033[0m"
+
+static void	draw(struct progress *, double);
+static void	hms(double, char *, size_t);
+static int	term_cols(void);
+
+double
+now_sec(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+term_cols(void)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+static void
+hms(double s, char *buf, size_t len)
+{
+	long	t = s < 0 ? 0 : s > 359999 ? 359999 : (long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
+		    t % 60);
+	else
+		snprintf(buf, len, "%02ld:%02ld", t / 60, t % 60);
+}
+
+void
+progress_start(struct progress *p, struct client *c, const char *name,
+    uint64_t total, uint64_t start)
+{
+	size_t	n;
+
+	/* Cut the name at a UTF-8 character boundary. */
+	n = strlcpy(p->name, name, sizeof(p->name));
+	if (n >= sizeof(p->name)) {
+		n = sizeof(p->name) - 1;
+		while (n > 0 && ((unsigned char)p->name[n] & 0xc0) == 0x80)
+			n--;
+		p->name[n] = '\0';
+	}
+	p->total = total;
+	p->start = p->done = start;
+	p->t0 = now_sec();
+	p->last = 0;
+	p->tty = c->tty;
+	p->quiet = c->o.quiet;
+	p->color = c->color;
+	if (p->tty && !p->quiet)
+		draw(p, p->t0);
+}
+
+static void
+draw(struct progress *p, double t)
+{
+	char	 done[16], total[16], rate[16], el[32], eta[32], bar[256];
+	double	 elapsed = t - p->t0, bps;
+	int	 pct = 0, width, fill, i;
+
+	bps = elapsed > 0 ? (double)(p->done - p->start) / elapsed : 0;
+	size_format(p->done, done, sizeof(done));
+	size_format(bps > 0 ? (uint64_t)bps : 0, rate, sizeof(rate));
+	hms(elapsed, el, sizeof(el));
+	if (p->total != UINT64_MAX && p->total > 0) {
+		pct = (int)(p->done * 100 / p->total);
+		if (pct > 100)
+			pct = 100;
+		size_format(p->total, total, sizeof(total));
+		if (bps > 0)
+			hms((double)(p->total - (p->done < p->total ? p->done :
+			    p->total)) / bps, eta, sizeof(eta));
+		else
+			strlcpy(eta, "--:--", sizeof(eta));
+	} else {
+		strlcpy(total, "?", sizeof(total));
+		strlcpy(eta, "--:--", sizeof(eta));
+	}
+	width = term_cols() - PROG_NAME_COLS - 52;
+	if (width < 10)
+		width = 10;
+	if (width > (int)sizeof(bar) - 1)
+		width = (int)sizeof(bar) - 1;
+	fill = width * pct / 100;
+	for (i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : (i == fill ? '>' : '.');
+	bar[width] = '\0';
+	printf("\r%-*.*s %6s/%-6s %s [%s] %3d%% %6s/s ETA %s\033[K",
+	    PROG_NAME_COLS, PROG_NAME_COLS, p->name, done, total, el, bar, pct,
+	    rate, eta);
+	fflush(stdout);
+}
+
+void
+progress_update(struct progress *p, uint64_t done)
+{
+	double	t;
+
+	p->done = done;
+	if (!p->tty || p->quiet)
+		return;
+	t = now_sec();
+	if (t - p->last < PROG_REDRAW)
+		return;
+	p->last = t;
+	draw(p, t);
+}
+
+/* ok: 1 done, 0 failed (the caller prints why); note: "verified MD5"... */
+void
+progress_end(struct progress *p, int ok, const char *note)
+{
+	char	 size[16], rate[16], el[32];
+	double	 elapsed = now_sec() - p->t0, bps;
+	int	 warn = note != NULL && strncmp(note, "not ", 4) == 0;
+
+	if (p->quiet)
+		return;
+	if (p->tty) {
+		printf("\r\033[K");
+		fflush(stdout);
+	}
+	if (!ok)
+		return;
+	bps = elapsed > 0 ? (double)(p->done - p->start) / elapsed : 0;
+	size_format(p->done, size, sizeof(size));
+	size_format(bps > 0 ? (uint64_t)bps : 0, rate, sizeof(rate));
+	hms(elapsed, el, sizeof(el));
+	printf("%s  %s  %s  %s/s  %s%s%s\n", p->name, size, el, rate,
+	    p->color ? (warn ? C_YELLOW : C_GREEN) : "",
+	    note != NULL ? note : "done", p->color ? C_OFF : "");
+	fflush(stdout);
+}

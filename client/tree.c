@@ -1,0 +1,208 @@
+/* Whole trees: get -r, put -r and del -d. Depth is bounded. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "client/client.h"
+
+static int	tree_name(const char *, char *, size_t);
+
+static int
+tree_name(const char *path, char *out, size_t len)
+{
+	size_t	n;
+
+	if (strlcpy(out, path_base(path), len) >= len)
+		return -1;
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (n == 0 || strcmp(out, "/") == 0 || strcmp(out, ".") == 0 ||
+	    strcmp(out, "..") == 0)
+		return -1;
+	return 0;
+}
+
+/* 1 directory, 0 not (or missing), -1 I/O error. Leaves cwd unchanged. */
+int
+remote_is_dir(struct client *c, const char *path)
+{
+	int	code;
+
+	if ((code = ftp_cmd(&c->f, "CWD %s", path)) == -1)
+		return -1;
+	if (code != 250)
+		return 0;
+	if (ftp_cmd(&c->f, "CWD %s", c->cwd) != 250) {
+		ftp_seterr(&c->f, "cannot return to %s", c->cwd);
+		return -1;
+	}
+	return 1;
+}
+
+int
+tree_get(struct client *c, const char *remote, const char *localdir,
+    int force, int depth)
+{
+	struct rlist	 l;
+	char		 name[FTP_ENTNAME_MAX], ldir[MOAT_PATH_MAX];
+	char		 rpath[MOAT_PATH_MAX];
+	size_t		 i;
+	int		 isdir, rv = 0;
+
+	if (depth > CL_DEPTH_MAX) {
+		warnx("get: %s: tree too deep", remote);
+		return -1;
+	}
+	if ((isdir = remote_is_dir(c, remote)) == -1) {
+		warnx("get: %s: %s", remote, c->f.err);
+		return -1;
+	}
+	if (!isdir)
+		return xfer_get(c, remote, localdir, force);
+	if (tree_name(remote, name, sizeof(name)) == -1 ||
+	    rpath_join(ldir, sizeof(ldir), localdir ? localdir : "", name)) {
+		warnx("get: %s: bad directory name", remote);
+		return -1;
+	}
+	if (mkdir(ldir, 0777) == -1 && errno != EEXIST) {
+		warn("get: %s", ldir);
+		return -1;
+	}
+	if (rlist_fetch(c, remote, &l) == -1) {
+		warnx("get: %s: %s", remote, c->f.err);
+		return -1;
+	}
+	rlist_sort(&l);
+	for (i = 0; i < l.n && !cl_interrupted; i++) {
+		if (rpath_join(rpath, sizeof(rpath), remote, l.ent[i].name)) {
+			warnx("get: %s/%s: name too long", remote,
+			    l.ent[i].name);
+			rv = -1;
+			continue;
+		}
+		if (l.ent[i].type == FTP_ENT_DIR) {
+			if (tree_get(c, rpath, ldir, force, depth + 1) == -1)
+				rv = -1;
+		} else if (l.ent[i].type == FTP_ENT_FILE ||
+		    l.ent[i].type == FTP_ENT_LINK) {
+			if (xfer_get(c, rpath, ldir, force) == -1)
+				rv = -1;
+		}
+	}
+	rlist_free(&l);
+	return cl_interrupted ? -1 : rv;
+}
+
+int
+tree_put(struct client *c, const char *local, const char *remotedir,
+    int force, int depth)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		 name[FTP_ENTNAME_MAX], rdir[MOAT_PATH_MAX];
+	char		 lpath[MOAT_PATH_MAX];
+	DIR		*dp;
+	size_t		 nl;
+	int		 rv = 0, code;
+
+	if (depth > CL_DEPTH_MAX) {
+		warnx("put: %s: tree too deep", local);
+		return -1;
+	}
+	if (stat(local, &st) == -1) {
+		warn("put: %s", local);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return xfer_put(c, local, remotedir, force);
+	if (tree_name(local, name, sizeof(name)) == -1 ||
+	    rpath_join(rdir, sizeof(rdir), remotedir ? remotedir : "", name)) {
+		warnx("put: %s: bad directory name", local);
+		return -1;
+	}
+	if ((code = ftp_cmd(&c->f, "MKD %s", rdir)) == -1 ||
+	    (code != 257 && remote_is_dir(c, rdir) != 1)) {
+		warnx("put: mkdir %s: %s", rdir, code == -1 ? c->f.err :
+		    "failed");
+		return -1;
+	}
+	if ((dp = opendir(local)) == NULL) {
+		warn("put: %s", local);
+		return -1;
+	}
+	while ((de = readdir(dp)) != NULL && !cl_interrupted) {
+		nl = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (nl > strlen(CL_PART_SUFFIX) && strcmp(de->d_name + nl -
+		    strlen(CL_PART_SUFFIX), CL_PART_SUFFIX) == 0))
+			continue;
+		if (rpath_join(lpath, sizeof(lpath), local, de->d_name) == -1 ||
+		    lstat(lpath, &st) == -1) {
+			warnx("put: %s/%s: skipped", local, de->d_name);
+			rv = -1;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (tree_put(c, lpath, rdir, force, depth + 1) == -1)
+				rv = -1;
+		} else if (S_ISREG(st.st_mode)) {
+			if (xfer_put(c, lpath, rdir, force) == -1)
+				rv = -1;
+		}
+	}
+	closedir(dp);
+	return cl_interrupted ? -1 : rv;
+}
+
+int
+tree_del(struct client *c, const char *dir, int depth)
+{
+	struct rlist	 l;
+	char		 rpath[MOAT_PATH_MAX];
+	size_t		 i;
+	int		 rv = 0, code;
+
+	if (depth > CL_DEPTH_MAX) {
+		warnx("del: %s: tree too deep", dir);
+		return -1;
+	}
+	if (rlist_fetch(c, dir, &l) == -1) {
+		warnx("del: %s: %s", dir, c->f.err);
+		return -1;
+	}
+	for (i = 0; i < l.n && !cl_interrupted; i++) {
+		if (rpath_join(rpath, sizeof(rpath), dir, l.ent[i].name)) {
+			rv = -1;
+			continue;
+		}
+		if (l.ent[i].type == FTP_ENT_DIR)
+			code = tree_del(c, rpath, depth + 1) == 0 ? 250 : 0;
+		else if ((code = ftp_cmd(&c->f, "DELE %s", rpath)) != 250) {
+			if (code != -1)
+				ftp_seterr_reply(&c->f);
+			warnx("del: %s: %s", rpath, c->f.err);
+		}
+		if (code != 250)
+			rv = -1;
+	}
+	rlist_free(&l);
+	if (rv == 0 && !cl_interrupted) {
+		if ((code = ftp_cmd(&c->f, "RMD %s", dir)) != 250) {
+			if (code != -1)
+				ftp_seterr_reply(&c->f);
+			warnx("del: rmdir %s: %s", dir, c->f.err);
+			rv = -1;
+		}
+	}
+	return cl_interrupted ? -1 : rv;
+}

@@ -1,0 +1,520 @@
+/*
+ * One file each way. Bytes go to a part file (NAME.moatpart here,
+ * .NAME.moatpart on the server) that a later run resumes with REST; the
+ * digest is computed while streaming and compared with the server's (HASH,
+ * else XMD5/XSHA256) before the part file is renamed to NAME.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "client/client.h"
+#include "shared/digest.h"
+
+struct job {
+	struct client	*c;
+	const char	*name;		/* as shown */
+	int		 fd;		/* local file */
+	uint64_t	 off;		/* resumed from */
+	uint64_t	 size;		/* UINT64_MAX if unknown */
+	struct digest	*dg;
+	char		*buf;
+	struct progress	 pg;
+};
+
+static int	base_name(const char *, char *, size_t);
+static int	mkdirs(const char *);
+static int	remote_size(struct client *, const char *, uint64_t *);
+static int	digest_prefix(struct job *);
+static int	recv_data(struct job *, struct data *);
+static int	send_data(struct job *, struct data *);
+static int	verify(struct job *, const char *, char *, size_t);
+static int	remote_rename(struct client *, const char *, const char *,
+		    int);
+
+/* Last path component without trailing slashes. */
+static int
+base_name(const char *path, char *out, size_t len)
+{
+	size_t	n;
+
+	if (strlcpy(out, path_base(path), len) >= len)
+		return -1;
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0 ||
+	    strcmp(out, "/") == 0)
+		return -1;
+	return 0;
+}
+
+/* mkdir -p */
+static int
+mkdirs(const char *path)
+{
+	char	tmp[MOAT_PATH_MAX], *s;
+
+	if (strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (s = tmp + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* 0 and the size, 1 if the server says no such file, -1 on error. */
+static int
+remote_size(struct client *c, const char *path, uint64_t *size)
+{
+	struct ftp_entry	e;
+	char			buf[64];
+	int			code;
+
+	if ((code = ftp_cmd(&c->f, "SIZE %s", path)) == -1)
+		return -1;
+	if (code != 213) {
+		ftp_seterr_reply(&c->f);
+		return 1;
+	}
+	/* "213 1234": reuse the MLSD size fact parser. */
+	if ((size_t)snprintf(buf, sizeof(buf), "size=%s; x",
+	    c->f.reply->last) >= sizeof(buf) ||
+	    ftpreply_mlsd(buf, &e) == -1 || !e.has_size) {
+		ftp_seterr(&c->f, "bad SIZE reply");
+		return -1;
+	}
+	*size = e.size;
+	return 0;
+}
+
+static int
+digest_prefix(struct job *j)
+{
+	uint64_t	left = j->off, pos = 0;
+	ssize_t		n;
+
+	while (left > 0) {
+		n = pread(j->fd, j->buf, left > MOAT_XFER_BUF ? MOAT_XFER_BUF :
+		    (size_t)left, (off_t)pos);
+		if (n <= 0)
+			return -1;
+		digest_update(j->dg, j->buf, (size_t)n);
+		pos += (uint64_t)n;
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* 0 + hex: server digest, 1 if the server has no digest command, -1. */
+int
+xfer_server_digest(struct client *c, const char *path, char *hex)
+{
+	struct ftp	*f = &c->f;
+	char		 algo[32];
+	uint64_t	 s, e;
+	int		 code, want = c->o.hash;
+
+	if (f->feat & FEAT_HASH) {
+		if (f->hash_algo != want &&
+		    ftp_cmd(f, "OPTS HASH %s", digest_name(want)) == 200)
+			f->hash_algo = want;
+		if (f->hash_algo == want) {
+			if ((code = ftp_cmd(f, "HASH %s", path)) == -1)
+				return -1;
+			if (code == 213 && ftpreply_hash(f->reply->last, algo,
+			    sizeof(algo), &s, &e, hex, DIGEST_HEX_MAX) == 0 &&
+			    digest_byname(algo) == want)
+				return 0;
+			if (code != 500 && code != 502 && code != 504) {
+				ftp_seterr_reply(f);
+				return -1;
+			}
+		}
+	}
+	code = ftp_cmd(f, "%s %s", want == DIGEST_MD5 ? "XMD5" : "XSHA256",
+	    path);
+	if (code == -1)
+		return -1;
+	if ((code == 250 || code == 213) && ftpreply_hash(f->reply->last,
+	    algo, sizeof(algo), &s, &e, hex, DIGEST_HEX_MAX) == 0 &&
+	    algo[0] == '\0' &&
+	    strlen(hex) == (want == DIGEST_MD5 ? 32U : 64U))
+		return 0;
+	if (code == 500 || code == 502 || code == 504 || code == 202)
+		return 1;
+	ftp_seterr_reply(f);
+	return -1;
+}
+
+/* Compare; note says how it ended. 0 match or unverifiable, -1. */
+static int
+verify(struct job *j, const char *rpath, char *note, size_t notelen)
+{
+	char	mine[DIGEST_HEX_MAX], theirs[DIGEST_HEX_MAX];
+	int	rv;
+
+	digest_final_hex(j->dg, mine);
+	j->dg = NULL;
+	if ((rv = xfer_server_digest(j->c, rpath, theirs)) == -1) {
+		warnx("%s: cannot get the server's digest: %s", j->name,
+		    j->c->f.err);
+		return -1;
+	}
+	if (rv == 1) {
+		strlcpy(note, "not verified (server has no digest command)",
+		    notelen);
+		return 0;
+	}
+	if (strcmp(mine, theirs) != 0) {
+		progress_end(&j->pg, 0, NULL);
+		warnx("%s: %s MISMATCH: local %s, server %s; part file kept",
+		    j->name, digest_name(j->c->o.hash), mine, theirs);
+		return -1;
+	}
+	snprintf(note, notelen, "%s verified", digest_name(j->c->o.hash));
+	return 0;
+}
+
+static int
+recv_data(struct job *j, struct data *d)
+{
+	uint64_t	pos = j->off;
+	ssize_t		n;
+	size_t		w;
+
+	if (lseek(j->fd, (off_t)j->off, SEEK_SET) == -1)
+		return -1;
+	while ((n = data_read(d, j->buf, MOAT_XFER_BUF)) > 0) {
+		for (w = 0; w < (size_t)n; ) {
+			ssize_t k = write(j->fd, j->buf + w, (size_t)n - w);
+
+			if (k == -1 && errno == EINTR && !cl_interrupted)
+				continue;
+			if (k <= 0) {
+				ftp_seterr(&j->c->f, "write: %s",
+				    strerror(errno));
+				return -1;
+			}
+			w += (size_t)k;
+		}
+		digest_update(j->dg, j->buf, (size_t)n);
+		pos += (uint64_t)n;
+		progress_update(&j->pg, pos);
+	}
+	if (n == -1) {
+		ftp_seterr(&j->c->f, "data connection: %s", cl_interrupted ?
+		    "interrupted" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+xfer_get(struct client *c, const char *remote, const char *localdir,
+    int force)
+{
+	struct job	 j;
+	struct data	 d;
+	struct stat	 st;
+	char		 name[FTP_ENTNAME_MAX], dest[MOAT_PATH_MAX];
+	char		 part[MOAT_PATH_MAX], note[96];
+	int		 rv = -1, sr;
+
+	memset(&j, 0, sizeof(j));
+	j.c = c;
+	j.fd = -1;
+	if (base_name(remote, name, sizeof(name)) == -1) {
+		warnx("get: %s: not a file name", remote);
+		return -1;
+	}
+	j.name = name;
+	if (localdir != NULL && mkdirs(localdir) == -1) {
+		warn("get: %s", localdir);
+		return -1;
+	}
+	if (rpath_join(dest, sizeof(dest), localdir ? localdir : "", name) ==
+	    -1 || (size_t)snprintf(part, sizeof(part), "%s%s", dest,
+	    CL_PART_SUFFIX) >= sizeof(part)) {
+		warnx("get: %s: name too long", remote);
+		return -1;
+	}
+	if (!force && lstat(dest, &st) == 0) {
+		warnx("get: local file exists: %s (use -f to overwrite)", dest);
+		return -1;
+	}
+	if ((sr = remote_size(c, remote, &j.size)) == -1) {
+		warnx("get: %s: %s", remote, c->f.err);
+		return -1;
+	}
+	if (sr == 1)
+		j.size = UINT64_MAX;
+	if ((j.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) == -1 ||
+	    fstat(j.fd, &st) == -1) {
+		warn("get: %s", part);
+		goto done;
+	}
+	j.off = (uint64_t)st.st_size;
+	if (j.size != UINT64_MAX && j.off > j.size) {
+		if (ftruncate(j.fd, 0) == -1) {
+			warn("get: %s", part);
+			goto done;
+		}
+		j.off = 0;
+	}
+	if (j.off > 0 && !c->o.quiet)
+		printf("resuming %s from %llu\n", name,
+		    (unsigned long long)j.off);
+	if ((j.buf = malloc(MOAT_XFER_BUF)) == NULL ||
+	    (j.dg = digest_new(c->o.hash)) == NULL) {
+		warnx("get: out of memory");
+		goto done;
+	}
+	if (digest_prefix(&j) == -1) {
+		warn("get: %s", part);
+		goto done;
+	}
+	progress_start(&j.pg, c, name, j.size, j.off);
+	if (j.size == UINT64_MAX || j.off < j.size || j.off == 0) {
+		if (ftp_data_open(c, &d, j.off, "RETR %s", remote) == -1) {
+			progress_end(&j.pg, 0, NULL);
+			warnx("get: %s: %s", remote, c->f.err);
+			goto done;
+		}
+		if (recv_data(&j, &d) == -1) {
+			char saved[sizeof(c->f.err)];
+
+			strlcpy(saved, c->f.err, sizeof(saved));
+			(void)data_close(&c->f, &d, 1);
+			progress_end(&j.pg, 0, NULL);
+			warnx("get: %s: %s; part file kept: %s", remote, saved,
+			    part);
+			goto done;
+		}
+		if (data_close(&c->f, &d, 0) == -1) {
+			progress_end(&j.pg, 0, NULL);
+			warnx("get: %s: %s; part file kept: %s", remote,
+			    c->f.err, part);
+			goto done;
+		}
+	}
+	if (j.size != UINT64_MAX && j.pg.done != j.size) {
+		progress_end(&j.pg, 0, NULL);
+		warnx("get: %s: got %llu of %llu bytes; part file kept: %s",
+		    remote, (unsigned long long)j.pg.done,
+		    (unsigned long long)j.size, part);
+		goto done;
+	}
+	if (close(j.fd) == -1) {
+		j.fd = -1;
+		warn("get: %s", part);
+		goto done;
+	}
+	j.fd = -1;
+	if (verify(&j, remote, note, sizeof(note)) == -1)
+		goto done;
+	if (rename(part, dest) == -1) {
+		warn("get: rename %s", part);
+		goto done;
+	}
+	progress_end(&j.pg, 1, note);
+	rv = 0;
+ done:
+	if (j.fd != -1)
+		close(j.fd);
+	if (j.dg != NULL)
+		digest_free(j.dg);
+	free(j.buf);
+	return rv;
+}
+
+static int
+send_data(struct job *j, struct data *d)
+{
+	uint64_t	pos = j->off;
+	ssize_t		n;
+
+	while ((n = pread(j->fd, j->buf, MOAT_XFER_BUF, (off_t)pos)) > 0) {
+		if (cl_interrupted) {
+			ftp_seterr(&j->c->f, "interrupted");
+			return -1;
+		}
+		if (data_write(d, j->buf, (size_t)n) == -1) {
+			ftp_seterr(&j->c->f, "data connection: %s",
+			    cl_interrupted ? "interrupted" : strerror(errno));
+			return -2;
+		}
+		digest_update(j->dg, j->buf, (size_t)n);
+		pos += (uint64_t)n;
+		progress_update(&j->pg, pos);
+	}
+	if (n == -1) {
+		ftp_seterr(&j->c->f, "read: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* RNFR/RNTO; with force, a refused RNTO over an existing name retries
+ * after DELE. */
+static int
+remote_rename(struct client *c, const char *from, const char *to, int force)
+{
+	int	code, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if ((code = ftp_cmd(&c->f, "RNFR %s", from)) != 350)
+			break;
+		if ((code = ftp_cmd(&c->f, "RNTO %s", to)) == 250)
+			return 0;
+		if (!force || tries > 0 || ftp_cmd(&c->f, "DELE %s", to) != 250)
+			break;
+	}
+	if (code != -1)
+		ftp_seterr_reply(&c->f);
+	return -1;
+}
+
+int
+xfer_put(struct client *c, const char *local, const char *remotedir,
+    int force)
+{
+	struct job	 j;
+	struct data	 d;
+	struct stat	 st;
+	char		 name[FTP_ENTNAME_MAX], pname[FTP_ENTNAME_MAX + 16];
+	char		 target[MOAT_PATH_MAX], part[MOAT_PATH_MAX], note[96];
+	uint64_t	 rsize;
+	int		 rv = -1, sr, code;
+
+	memset(&j, 0, sizeof(j));
+	j.c = c;
+	if (base_name(local, name, sizeof(name)) == -1) {
+		warnx("put: %s: not a file name", local);
+		return -1;
+	}
+	j.name = name;
+	if ((j.fd = open(local, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(j.fd, &st) == -1) {
+		warn("put: %s", local);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		warnx("put: %s: not a regular file%s", local,
+		    S_ISDIR(st.st_mode) ? " (use put -r for a directory)" : "");
+		goto done;
+	}
+	j.size = (uint64_t)st.st_size;
+	if ((size_t)snprintf(pname, sizeof(pname), ".%s%s", name,
+	    CL_PART_SUFFIX) >= sizeof(pname) ||
+	    rpath_join(target, sizeof(target), remotedir ? remotedir : "",
+	    name) == -1 ||
+	    rpath_join(part, sizeof(part), remotedir ? remotedir : "", pname) ==
+	    -1) {
+		warnx("put: %s: name too long", local);
+		goto done;
+	}
+	if (!force) {
+		if ((sr = remote_size(c, target, &rsize)) == -1) {
+			warnx("put: %s: %s", target, c->f.err);
+			goto done;
+		}
+		if (sr == 0 || remote_is_dir(c, target) == 1) {
+			warnx("put: remote file exists: %s (use -f to "
+			    "overwrite)", target);
+			goto done;
+		}
+	}
+	if ((sr = remote_size(c, part, &j.off)) == -1) {
+		warnx("put: %s: %s", part, c->f.err);
+		goto done;
+	}
+	if (sr == 1 || j.off > j.size)
+		j.off = 0;
+	if (j.off > 0 && !c->o.quiet)
+		printf("resuming %s from %llu\n", name,
+		    (unsigned long long)j.off);
+	if ((j.buf = malloc(MOAT_XFER_BUF)) == NULL ||
+	    (j.dg = digest_new(c->o.hash)) == NULL) {
+		warnx("put: out of memory");
+		goto done;
+	}
+	if (digest_prefix(&j) == -1) {
+		warn("put: %s", local);
+		goto done;
+	}
+	progress_start(&j.pg, c, name, j.size, j.off);
+	if (j.off < j.size || j.off == 0) {
+		code = -1;
+		if (j.off > 0 && (c->f.feat & FEAT_REST))
+			code = ftp_data_open(c, &d, j.off, "STOR %s", part);
+		if (code == -1 && j.off > 0)
+			code = ftp_data_open(c, &d, 0, "APPE %s", part);
+		else if (code == -1)
+			code = ftp_data_open(c, &d, 0, "STOR %s", part);
+		if (code == -1) {
+			progress_end(&j.pg, 0, NULL);
+			if (c->f.reply->code == 552)
+				warnx("put: %s: quota exceeded", target);
+			else
+				warnx("put: %s: %s", target, c->f.err);
+			goto done;
+		}
+		if ((sr = send_data(&j, &d)) == -1) {
+			char saved[sizeof(c->f.err)];
+
+			strlcpy(saved, c->f.err, sizeof(saved));
+			(void)data_close(&c->f, &d, 1);
+			progress_end(&j.pg, 0, NULL);
+			warnx("put: %s: %s; remote part file kept: %s", target,
+			    saved, part);
+			goto done;
+		}
+		/* A write error (-2) may be the server's 552: read why. */
+		if (data_close(&c->f, &d, 0) == -1 || sr == -2) {
+			progress_end(&j.pg, 0, NULL);
+			if (c->f.reply->code == 552)
+				warnx("put: %s: quota exceeded (%s); nothing "
+				    "renamed, part file kept: %s", target,
+				    c->f.err, part);
+			else
+				warnx("put: %s: %s; remote part file kept: %s",
+				    target, c->f.err, part);
+			goto done;
+		}
+	}
+	if (verify(&j, part, note, sizeof(note)) == -1)
+		goto done;
+	if (remote_rename(c, part, target, force) == -1) {
+		progress_end(&j.pg, 0, NULL);
+		warnx("put: rename %s to %s: %s", part, target, c->f.err);
+		goto done;
+	}
+	progress_end(&j.pg, 1, note);
+	rv = 0;
+ done:
+	if (j.fd != -1)
+		close(j.fd);
+	if (j.dg != NULL)
+		digest_free(j.dg);
+	free(j.buf);
+	return rv;
+}
