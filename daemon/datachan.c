@@ -1,0 +1,625 @@
+/*
+ * The data channel. PASV/EPSV listen on a port in the configured range and
+ * accept only the control peer's address; PORT/EPRT connect only to the
+ * control peer's address, on ports >= 1024 (no bounce). PROT P data is TLS
+ * that must resume the control connection's session.
+ */
+#include <sys/types.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "daemon/commands.h"
+#include "daemon/datachan.h"
+#include "daemon/master.h"
+#include "daemon/session.h"
+#include "shared/log.h"
+#include "shared/scoreboard.h"
+#include "shared/tls.h"
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void
+data_reset(struct session *s)
+{
+	if (s->pasv_fd != -1)
+		close(s->pasv_fd);
+	s->pasv_fd = -1;
+	s->dmode = DATA_NONE;
+}
+
+static in_port_t
+sa_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
+		    ->sin6_port);
+	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+}
+
+static void
+sa_set_port(struct sockaddr_storage *ss, in_port_t port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
+}
+
+/* Listen on a free port of the range, on the control's local address. */
+static int
+pasv_listen(struct session *s)
+{
+	struct sockaddr_storage	 ss = s->local;
+	long			 lo = s->cfg->pasv_min_port;
+	long			 span = s->cfg->pasv_max_port - lo + 1;
+	long			 start = (long)arc4random_uniform((uint32_t)span);
+	long			 i;
+	int			 fd;
+
+	data_reset(s);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	for (i = 0; i < span; i++) {
+		sa_set_port(&ss, (in_port_t)(lo + (start + i) % span));
+		if (bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in))
+		    == 0 && listen(fd, 1) == 0) {
+			s->pasv_fd = fd;
+			s->dmode = DATA_PASV;
+			return (int)(lo + (start + i) % span);
+		}
+		if (errno != EADDRINUSE)
+			break;
+	}
+	close(fd);
+	return -1;
+}
+
+void
+cmd_pasv(struct session *s, const char *arg)
+{
+	struct in_addr	 a;
+	char		 ip[64];
+	int		 port;
+	unsigned char	*b;
+
+	(void)arg;
+	if (s->epsv_all) {
+		reply(s, 503, "EPSV ALL was given: use EPSV.");
+		return;
+	}
+	addr_str(&s->local, ip, sizeof(ip));
+	if (s->cfg->pasv_address[0] != '\0')
+		(void)strlcpy(ip, s->cfg->pasv_address, sizeof(ip));
+	if (inet_pton(AF_INET, ip, &a) != 1) {
+		reply(s, 425, "PASV needs IPv4: use EPSV.");
+		return;
+	}
+	if ((port = pasv_listen(s)) == -1) {
+		reply(s, 425, "Cannot open a passive port.");
+		return;
+	}
+	b = (unsigned char *)&a;
+	reply(s, 227, "Entering Passive Mode (%u,%u,%u,%u,%d,%d).", b[0], b[1],
+	    b[2], b[3], port >> 8, port & 0xff);
+}
+
+void
+cmd_epsv(struct session *s, const char *arg)
+{
+	int	port;
+
+	if (strcasecmp(arg, "ALL") == 0) {
+		s->epsv_all = 1;
+		reply(s, 200, "EPSV ALL ok.");
+		return;
+	}
+	if (*arg != '\0' && strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0) {
+		reply(s, 501, "Bad EPSV argument.");
+		return;
+	}
+	if ((*arg == '1' && s->local.ss_family != AF_INET) ||
+	    (*arg == '2' && s->local.ss_family != AF_INET6)) {
+		reply(s, 522, "Network protocol not supported, use (%d)",
+		    s->local.ss_family == AF_INET6 ? 2 : 1);
+		return;
+	}
+	if ((port = pasv_listen(s)) == -1) {
+		reply(s, 425, "Cannot open a passive port.");
+		return;
+	}
+	reply(s, 229, "Entering Extended Passive Mode (|||%d|)", port);
+}
+
+/* PORT/EPRT: only the control peer, only ports >= 1024. */
+static int
+port_allowed(struct session *s, const struct sockaddr_storage *ss)
+{
+	char	a[64];
+
+	if (!addr_same_ip(ss, &s->peer)) {
+		addr_str(ss, a, sizeof(a));
+		log_warnx("refused PORT/EPRT to %s: not the client's address",
+		    a);
+		return 0;
+	}
+	if (sa_port(ss) < 1024) {
+		log_warnx("refused PORT/EPRT to port %u", sa_port(ss));
+		return 0;
+	}
+	return 1;
+}
+
+void
+cmd_port(struct session *s, const char *arg)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)&ss;
+	unsigned int		 h[6];
+	int			 n = 0;
+	unsigned char		*b;
+
+	if (s->epsv_all) {
+		reply(s, 503, "EPSV ALL was given: use EPSV.");
+		return;
+	}
+	if (sscanf(arg, "%3u,%3u,%3u,%3u,%3u,%3u%n", &h[0], &h[1], &h[2],
+	    &h[3], &h[4], &h[5], &n) != 6 || arg[n] != '\0' || h[0] > 255 ||
+	    h[1] > 255 || h[2] > 255 || h[3] > 255 || h[4] > 255 ||
+	    h[5] > 255) {
+		reply(s, 501, "Bad PORT argument.");
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	b = (unsigned char *)&sin->sin_addr;
+	b[0] = (unsigned char)h[0];
+	b[1] = (unsigned char)h[1];
+	b[2] = (unsigned char)h[2];
+	b[3] = (unsigned char)h[3];
+	sin->sin_port = htons((in_port_t)(h[4] << 8 | h[5]));
+	if (!port_allowed(s, &ss)) {
+		reply(s, 504, "Illegal PORT command: only your own address and "
+		    "ports >= 1024.");
+		return;
+	}
+	data_reset(s);
+	s->port_addr = ss;
+	s->dmode = DATA_PORT;
+	reply(s, 200, "PORT command successful.");
+}
+
+void
+cmd_eprt(struct session *s, const char *arg)
+{
+	struct sockaddr_storage	 ss;
+	char			 d, buf[128], *f[4], *p;
+	const char		*errstr;
+	long long		 port;
+	int			 i;
+
+	if (s->epsv_all) {
+		reply(s, 503, "EPSV ALL was given: use EPSV.");
+		return;
+	}
+	d = arg[0];
+	if (d < 33 || d > 126 || strlcpy(buf, arg + 1, sizeof(buf)) >=
+	    sizeof(buf)) {
+		reply(s, 501, "Bad EPRT argument.");
+		return;
+	}
+	for (p = buf, i = 0; i < 4; i++) {
+		f[i] = p;
+		if ((p = strchr(p, d)) == NULL)
+			break;
+		*p++ = '\0';
+	}
+	if (i != 3 || *f[3] != '\0') {
+		reply(s, 501, "Bad EPRT argument.");
+		return;
+	}
+	port = strtonum(f[2], 1, 65535, &errstr);
+	memset(&ss, 0, sizeof(ss));
+	if (errstr == NULL && strcmp(f[0], "1") == 0) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+
+		sin->sin_family = AF_INET;
+		if (inet_pton(AF_INET, f[1], &sin->sin_addr) != 1)
+			errstr = "bad address";
+	} else if (errstr == NULL && strcmp(f[0], "2") == 0) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, f[1], &s6->sin6_addr) != 1)
+			errstr = "bad address";
+	} else if (errstr == NULL) {
+		reply(s, 522, "Network protocol not supported, use (1,2)");
+		return;
+	}
+	if (errstr != NULL) {
+		reply(s, 501, "Bad EPRT argument.");
+		return;
+	}
+	sa_set_port(&ss, (in_port_t)port);
+	if (!port_allowed(s, &ss)) {
+		reply(s, 504, "Illegal EPRT command: only your own address and "
+		    "ports >= 1024.");
+		return;
+	}
+	data_reset(s);
+	s->port_addr = ss;
+	s->dmode = DATA_PORT;
+	reply(s, 200, "EPRT command successful.");
+}
+
+/* Accept the client on the PASV port; strangers are turned away. */
+static int
+pasv_accept(struct session *s)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	struct pollfd		pfd;
+	long			deadline = now_ms() + s->cfg->data_timeout * 1000;
+	char			a[64];
+	int			fd, r;
+
+	for (;;) {
+		long left = deadline - now_ms();
+
+		if (left <= 0)
+			return -1;
+		pfd.fd = s->pasv_fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, (int)left);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		len = sizeof(ss);
+		fd = accept4(s->pasv_fd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (addr_same_ip(&ss, &s->peer))
+			return fd;
+		addr_str(&ss, a, sizeof(a));
+		log_warnx("refused a data connection from %s (not the client)",
+		    a);
+		close(fd);
+	}
+}
+
+static int
+port_connect(struct session *s)
+{
+	struct sockaddr_storage	 local = s->local;
+	socklen_t		 len;
+	struct pollfd		 pfd;
+	int			 fd, err = 0;
+
+	len = s->port_addr.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	fd = socket(s->port_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	sa_set_port(&local, 0);
+	if (local.ss_family == s->port_addr.ss_family)
+		(void)bind(fd, (struct sockaddr *)&local, len);
+	if (connect(fd, (struct sockaddr *)&s->port_addr, len) == -1 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, (int)(s->cfg->data_timeout * 1000)) != 1)
+		goto fail;
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0)
+		goto fail;
+	if (fcntl(fd, F_SETFL, 0) == -1)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int
+data_tls(struct session *s, struct dataconn *dc)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = s->cfg->data_timeout;
+	tv.tv_usec = 0;
+	(void)setsockopt(dc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if ((dc->ssl = SSL_new(s->data_ctx)) == NULL ||
+	    SSL_set_fd(dc->ssl, dc->fd) != 1 || SSL_accept(dc->ssl) != 1) {
+		log_warnx("data TLS handshake failed: %s", tls_errstr());
+		reply(s, 425, "TLS handshake on the data connection failed.");
+		return -1;
+	}
+	if (!SSL_session_reused(dc->ssl) && s->cfg->tls_require_reuse) {
+		log_warnx("data connection did not resume the TLS session");
+		reply(s, 522, "TLS session reuse required.");
+		return -1;
+	}
+	memset(&tv, 0, sizeof(tv));
+	(void)setsockopt(dc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
+int
+data_open(struct session *s, struct dataconn *dc, const char *what)
+{
+	int	one = 1;
+
+	memset(dc, 0, sizeof(*dc));
+	dc->fd = -1;
+	if (s->dmode == DATA_NONE) {
+		reply(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
+		return -1;
+	}
+	if (s->cfg->tls_cert[0] != '\0' && s->cfg->tls_require_data &&
+	    !s->prot_p) {
+		data_reset(s);
+		reply(s, 521, "Data connections must be encrypted.");
+		return -1;
+	}
+	if (s->prot_p && s->data_ctx == NULL) {
+		data_reset(s);
+		reply(s, 425, "TLS is not available for data.");
+		return -1;
+	}
+	reply(s, 150, "%s", what);
+	dc->fd = s->dmode == DATA_PASV ? pasv_accept(s) : port_connect(s);
+	data_reset(s);
+	if (dc->fd == -1) {
+		reply(s, 425, "Cannot open data connection.");
+		return -1;
+	}
+	(void)setsockopt(dc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->prot_p && data_tls(s, dc) == -1) {
+		if (dc->ssl != NULL)
+			SSL_free(dc->ssl);
+		dc->ssl = NULL;
+		close(dc->fd);
+		dc->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Is the next buffered command one we answer during a transfer? */
+static int
+ctl_verb_is(const struct session *s, const char *verb)
+{
+	size_t	n = strlen(verb);
+
+	return s->io.inlen >= n && strncasecmp(s->io.in, verb, n) == 0 &&
+	    (s->io.inlen == n || s->io.in[n] == '\r' || s->io.in[n] == '\n' ||
+	    s->io.in[n] == ' ');
+}
+
+int
+data_check_control(struct session *s, struct dataconn *dc)
+{
+	char	line[MOAT_CMD_MAX];
+	int	r;
+
+	if (!ftpio_buffered(&s->io) && ftpio_fill(&s->io) <= 0 &&
+	    s->io.eof) {
+		dc->aborted = 1;	/* client gone */
+		return 1;
+	}
+	while (ftpio_buffered(&s->io)) {
+		/* ABOR may come after Telnet IP/Synch bytes: skip them */
+		while (s->io.inlen > 0 && (unsigned char)s->io.in[0] >= 0xf0) {
+			memmove(s->io.in, s->io.in + 1, --s->io.inlen);
+		}
+		if (!ctl_verb_is(s, "ABOR") && !ctl_verb_is(s, "STAT") &&
+		    !ctl_verb_is(s, "NOOP"))
+			return 0;	/* the rest waits for the transfer */
+		r = ftpio_next(&s->io, line, sizeof(line));
+		if (r != FTPIO_LINE)
+			return 0;
+		if (strncasecmp(line, "ABOR", 4) == 0) {
+			dc->aborted = 1;
+			return 1;
+		}
+		if (strncasecmp(line, "NOOP", 4) == 0)
+			reply(s, 200, "NOOP ok.");
+		else {
+			struct sb_entry *e = &s->sb->e[s->sbidx];
+
+			reply(s, 213, "Status: %llu bytes transferred.",
+			    (unsigned long long)atomic_load(&e->xfer_done));
+		}
+	}
+	return 0;
+}
+
+/* Wait until the data fd is ready for events; watch control meanwhile. */
+static int
+data_wait(struct session *s, struct dataconn *dc, short events)
+{
+	struct pollfd	pfd[2];
+	int		r;
+
+	if (dc->ssl != NULL && (events & POLLIN) && SSL_pending(dc->ssl) > 0)
+		return 0;
+	for (;;) {
+		pfd[0].fd = dc->fd;
+		pfd[0].events = events;
+		pfd[1].fd = s->io.fd;
+		pfd[1].events = POLLIN;
+		r = poll(pfd, 2, (int)(s->cfg->data_timeout * 1000));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			log_warnx("data connection timed out");
+			return -1;
+		}
+		if ((pfd[1].revents & (POLLIN | POLLHUP)) &&
+		    data_check_control(s, dc))
+			return -1;
+		if (pfd[0].revents)
+			return 0;
+	}
+}
+
+static void
+account(struct session *s, size_t n)
+{
+	if (s->sb != NULL)
+		atomic_fetch_add(&s->sb->e[s->sbidx].xfer_done, n);
+}
+
+int
+data_write(struct session *s, struct dataconn *dc, const void *buf, size_t n)
+{
+	const char	*p = buf;
+	size_t		 w;
+	ssize_t		 r;
+
+	while (n > 0) {
+		if (data_wait(s, dc, POLLOUT) == -1)
+			return -1;
+		if (dc->ssl != NULL) {
+			if (SSL_write_ex(dc->ssl, p, n, &w) != 1)
+				return -1;
+		} else {
+			r = write(dc->fd, p, n);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+			w = (size_t)r;
+		}
+		p += w;
+		n -= w;
+		account(s, w);
+	}
+	return 0;
+}
+
+ssize_t
+data_read(struct session *s, struct dataconn *dc, void *buf, size_t n)
+{
+	ssize_t	r;
+	size_t	got;
+
+	for (;;) {
+		if (data_wait(s, dc, POLLIN) == -1)
+			return -1;
+		if (dc->ssl != NULL) {
+			if (SSL_read_ex(dc->ssl, buf, n, &got) == 1) {
+				account(s, got);
+				return (ssize_t)got;
+			}
+			switch (SSL_get_error(dc->ssl, 0)) {
+			case SSL_ERROR_ZERO_RETURN:
+				return 0;
+			case SSL_ERROR_WANT_READ:
+				continue;
+			case SSL_ERROR_SYSCALL:
+				/* EOF without close_notify: treat as end */
+				ERR_clear_error();
+				return 0;
+			default:
+				ERR_clear_error();
+				return -1;
+			}
+		}
+		r = read(dc->fd, buf, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r > 0)
+			account(s, (size_t)r);
+		return r;
+	}
+}
+
+int64_t
+data_sendfile(struct session *s, struct dataconn *dc, int fd, uint64_t off,
+    uint64_t len)
+{
+	static char	 buf[MOAT_XFER_BUF];
+	uint64_t	 sent = 0;
+	off_t		 o = (off_t)off;
+	ssize_t		 r;
+
+	while (sent < len) {
+		size_t chunk = len - sent > (8u << 20) ? (8u << 20) :
+		    (size_t)(len - sent);
+
+		if (dc->ssl != NULL) {
+			if (chunk > sizeof(buf))
+				chunk = sizeof(buf);
+			r = pread(fd, buf, chunk, o);
+			if (r <= 0)
+				break;
+			if (data_write(s, dc, buf, (size_t)r) == -1)
+				return -1;
+			o += r;
+			sent += (uint64_t)r;
+			continue;
+		}
+		if (data_wait(s, dc, POLLOUT) == -1)
+			return -1;
+		r = sendfile(dc->fd, fd, &o, chunk);
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break;		/* the file shrank */
+		sent += (uint64_t)r;
+		account(s, (size_t)r);
+	}
+	return (int64_t)sent;
+}
+
+void
+data_close(struct session *s, struct dataconn *dc)
+{
+	(void)s;
+	if (dc->ssl != NULL) {
+		if (!dc->aborted)
+			(void)SSL_shutdown(dc->ssl);
+		SSL_free(dc->ssl);
+		dc->ssl = NULL;
+	}
+	if (dc->fd != -1)
+		close(dc->fd);
+	dc->fd = -1;
+	if (dc->aborted) {
+		reply(s, 426, "Connection closed; transfer aborted.");
+		reply(s, 226, "ABOR command successful.");
+	}
+}

@@ -1,0 +1,62 @@
+/* moatftpd [-f] [-d] [-t] [-c FILE] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <bsd/unistd.h>
+
+#include "daemon/master.h"
+#include "shared/config.h"
+#include "shared/log.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: moatftpd [-dft] [-c file]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[], char *envp[])
+{
+	static struct config	cfg;	/* shared with every child */
+	struct master_opts	o = { MOAT_DEFAULT_CONF, 0, 0 };
+	char			err[1024];
+	int			ch, test = 0;
+
+	setproctitle_init(argc, argv, envp);
+	while ((ch = getopt(argc, argv, "c:dft")) != -1) {
+		switch (ch) {
+		case 'c':
+			o.conffile = optarg;
+			break;
+		case 'd':
+			o.debug = 1;
+			break;
+		case 'f':
+			o.foreground = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_load(&cfg, o.conffile, err, sizeof(err)) == -1) {
+		fprintf(stderr, "moatftpd: %s\n", err);
+		return 1;
+	}
+	if (test) {
+		config_print(&cfg, stdout);
+		fprintf(stderr, "configuration OK\n");
+		return 0;
+	}
+	log_init("moatftpd", o.foreground,
+	    log_facility_byname(cfg.log_facility));
+	log_setlevel(o.debug ? LOG_LVL_DEBUG : (int)cfg.log_level);
+	return master_main(&cfg, &o);
+}

@@ -1,0 +1,668 @@
+/*
+ * The master (root): config, user db, listeners, pidfile, the quota ledger
+ * and the scoreboard. It accepts, enforces max_clients and max_per_ip, holds
+ * a bounded FIFO of waiting connections, and forks one monitor for each
+ * connection it serves. Signals set flags; the poll loop does the work.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/libutil.h>
+#include <bsd/string.h>
+#include <bsd/unistd.h>
+
+#include "daemon/master.h"
+#include "daemon/session.h"
+#include "privsep/monitor.h"
+#include "shared/ledger.h"
+#include "shared/log.h"
+#include "shared/passwd.h"
+#include "shared/scoreboard.h"
+#include "shared/tls.h"
+#include "shared/userdb.h"
+
+struct child {
+	pid_t			pid;
+	int			sbidx;
+	struct sockaddr_storage	addr;
+};
+
+struct waiter {
+	int			fd;
+	struct sockaddr_storage	peer;
+	struct sockaddr_storage	local;
+	long			since;		/* ms */
+};
+
+static struct {
+	struct config		*cfg;
+	const struct master_opts *opts;
+	struct userdb		 db;
+	int			 lfd[MOAT_LISTEN_MAX];
+	int			 nlfd;
+	struct child		*kids;
+	size_t			 nkids, capkids;
+	struct waiter		*queue;
+	size_t			 nqueue, capqueue;
+	struct ledger		*ledger;
+	struct scoreboard	*sb;
+	unsigned char		 ticket_keys[TLS_TICKET_KEYS_LEN];
+	SSL_CTX			*data_ctx;
+	char			 dummy_hash[MOAT_HASH_MAX + 1];
+	uid_t			 jail_uid;
+	gid_t			 jail_gid;
+	unsigned long		 sessid;
+	long			 accept_paused_until;
+	int			 sigpipe[2];
+} m;
+
+static volatile sig_atomic_t	got_chld, got_hup, got_term, got_usr1;
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+sighdlr(int sig)
+{
+	int	saved = errno;
+
+	switch (sig) {
+	case SIGCHLD:	got_chld = 1; break;
+	case SIGHUP:	got_hup = 1; break;
+	case SIGUSR1:	got_usr1 = 1; break;
+	default:	got_term = 1; break;
+	}
+	if (write(m.sigpipe[1], "x", 1) == -1) {
+		/* the pipe is full: a wakeup is pending anyway */
+	}
+	errno = saved;
+}
+
+void
+addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void	*a;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			(void)inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
+			    buf, (socklen_t)len);
+			return;
+		}
+		a = &s6->sin6_addr;
+	} else
+		a = &((const struct sockaddr_in *)(const void *)ss)->sin_addr;
+	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
+		(void)strlcpy(buf, "?", len);
+}
+
+int
+addr_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	char	x[64], y[64];
+
+	addr_str(a, x, sizeof(x));
+	addr_str(b, y, sizeof(y));
+	return strcmp(x, y) == 0;
+}
+
+int
+master_bind(const struct listen_addr *l)
+{
+	int	fd, one = 1;
+
+	fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->ss, l->len) == -1 ||
+	    listen(fd, 511) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static size_t
+count_ip(const struct sockaddr_storage *peer)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < m.nkids; i++)
+		if (addr_same_ip(&m.kids[i].addr, peer))
+			n++;
+	for (i = 0; i < m.nqueue; i++)
+		if (addr_same_ip(&m.queue[i].peer, peer))
+			n++;
+	return n;
+}
+
+/* Send a one-line refusal without ever blocking, then close. */
+static void
+refuse(int fd, const struct sockaddr_storage *peer, const char *msg,
+    const char *why)
+{
+	char	buf[256], a[64];
+	int	n;
+
+	addr_str(peer, a, sizeof(a));
+	log_warnx("refused %s: %s", a, why);
+	n = snprintf(buf, sizeof(buf), "421 %s\r\n", msg);
+	(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+session_entry(struct session_args *sa)
+{
+	session_main(sa);
+}
+
+/* Fork a monitor for fd. On failure the connection is refused. */
+static void
+dispatch(int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local)
+{
+	struct monitor_args	 ma;
+	struct child		*k;
+	pid_t			 pid;
+	int			 sbidx;
+	size_t			 i;
+	char			 a[64];
+
+	addr_str(peer, a, sizeof(a));
+	if (m.nkids == m.capkids) {
+		size_t	 nc = m.capkids ? m.capkids * 2 : 64;
+		void	*p = reallocarray(m.kids, nc, sizeof(*m.kids));
+
+		if (p == NULL) {
+			refuse(fd, peer, "Service not available.", "no memory");
+			return;
+		}
+		m.kids = p;
+		m.capkids = nc;
+	}
+	if ((sbidx = scoreboard_claim(m.sb, -1, a)) == -1) {
+		refuse(fd, peer, "Too many users, try again later.",
+		    "scoreboard full");
+		return;
+	}
+	m.sessid++;
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("fork");
+		scoreboard_free(m.sb, sbidx);
+		refuse(fd, peer, "Service not available.", "fork failed");
+		return;
+	case 0:
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGUSR1, SIG_DFL);
+		signal(SIGPIPE, SIG_IGN);
+		for (i = 0; i < (size_t)m.nlfd; i++)
+			close(m.lfd[i]);
+		for (i = 0; i < m.nqueue; i++)
+			close(m.queue[i].fd);
+		close(m.sigpipe[0]);
+		close(m.sigpipe[1]);
+		if (fcntl(fd, F_SETFL, 0) == -1)	/* blocking */
+			fatal("fcntl");
+		memset(&ma, 0, sizeof(ma));
+		ma.cfg = m.cfg;
+		ma.db = &m.db;
+		ma.dummy_hash = m.dummy_hash;
+		ma.ledger = m.ledger;
+		ma.sb = m.sb;
+		ma.sbidx = sbidx;
+		ma.ctlfd = fd;
+		ma.peer = *peer;
+		ma.local = *local;
+		(void)strlcpy(ma.peerstr, a, sizeof(ma.peerstr));
+		ma.sessid = m.sessid;
+		ma.root = geteuid() == 0;
+		ma.jail_uid = m.jail_uid;
+		ma.jail_gid = m.jail_gid;
+		ma.ticket_keys = m.ticket_keys;
+		ma.data_ctx = m.data_ctx;
+		ma.session_entry = session_entry;
+		log_settag("#%lu %s", m.sessid, a);
+		monitor_run(&ma);
+	default:
+		break;
+	}
+	atomic_store(&m.sb->e[sbidx].pid, (int32_t)pid);
+	close(fd);
+	k = &m.kids[m.nkids++];
+	k->pid = pid;
+	k->sbidx = sbidx;
+	k->addr = *peer;
+	log_debug("connection #%lu from %s: monitor %ld", m.sessid, a,
+	    (long)pid);
+}
+
+static void
+queue_remove(size_t i)
+{
+	memmove(&m.queue[i], &m.queue[i + 1],
+	    (m.nqueue - i - 1) * sizeof(*m.queue));
+	m.nqueue--;
+}
+
+/* Serve waiting connections while there are free slots. */
+static void
+queue_run(void)
+{
+	while (m.nqueue > 0 && m.nkids < (size_t)m.cfg->max_clients) {
+		struct waiter w = m.queue[0];
+
+		queue_remove(0);
+		dispatch(w.fd, &w.peer, &w.local);
+	}
+}
+
+static void
+accept_one(int lfd)
+{
+	struct sockaddr_storage	peer, local;
+	socklen_t		plen = sizeof(peer), llen = sizeof(local);
+	int			fd;
+
+	fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warnx("accept: out of descriptors (%s): pausing "
+			    "accept for 1 s", strerror(errno));
+			m.accept_paused_until = now_ms() + 1000;
+		} else if (errno != EAGAIN && errno != ECONNABORTED &&
+		    errno != EINTR)
+			log_warn("accept");
+		return;
+	}
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1) {
+		close(fd);
+		return;
+	}
+	if (count_ip(&peer) >= (size_t)m.cfg->max_per_ip) {
+		refuse(fd, &peer, "Too many connections from your address.",
+		    "max_per_ip reached");
+		return;
+	}
+	if (m.nkids < (size_t)m.cfg->max_clients && m.nqueue == 0) {
+		dispatch(fd, &peer, &local);
+		return;
+	}
+	if (m.nqueue >= (size_t)m.cfg->queue_max) {
+		refuse(fd, &peer, "Too many users, try again later.",
+		    "queue full");
+		return;
+	}
+	if (m.nqueue == m.capqueue) {
+		size_t	 nc = m.capqueue ? m.capqueue * 2 : 64;
+		void	*p = reallocarray(m.queue, nc, sizeof(*m.queue));
+
+		if (p == NULL) {
+			refuse(fd, &peer, "Service not available.",
+			    "no memory");
+			return;
+		}
+		m.queue = p;
+		m.capqueue = nc;
+	}
+	m.queue[m.nqueue].fd = fd;
+	m.queue[m.nqueue].peer = peer;
+	m.queue[m.nqueue].local = local;
+	m.queue[m.nqueue].since = now_ms();
+	m.nqueue++;
+	log_debug("queued a connection (%zu waiting)", m.nqueue);
+}
+
+static void
+reap(void)
+{
+	pid_t	pid;
+	int	status;
+	size_t	i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < m.nkids; i++)
+			if (m.kids[i].pid == pid)
+				break;
+		if (i == m.nkids)
+			continue;
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL &&
+		    WTERMSIG(status) != SIGTERM)
+			log_warnx("session %ld died of signal %d", (long)pid,
+			    WTERMSIG(status));
+		{
+			struct sb_entry *e = &m.sb->e[m.kids[i].sbidx];
+			int32_t		 slot = atomic_load(&e->slot);
+
+			if (slot >= 0)
+				ledger_detach(m.ledger, slot);
+			scoreboard_free(m.sb, m.kids[i].sbidx);
+		}
+		m.kids[i] = m.kids[--m.nkids];
+	}
+}
+
+static int
+load_users(struct userdb *db)
+{
+	char	err[512];
+
+	if (userdb_load(db, m.cfg->user_db, err, sizeof(err)) == -1) {
+		log_warnx("user db: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+push_limits(void)
+{
+	size_t	i;
+
+	for (i = 0; i < m.db.nusers; i++)
+		ledger_set_limit(m.ledger, m.db.users[i].uid,
+		    m.db.users[i].quota);
+}
+
+static void
+reload(void)
+{
+	static struct config	 ncfg;	/* never on the stack: children see it */
+	struct config		*old = m.cfg;
+	struct userdb		 ndb;
+	char			 err[512];
+
+	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s: keeping the old configuration", err);
+	} else {
+		/* listeners are kept: a change needs a restart */
+		*old = ncfg;
+		log_setlevel(m.opts->debug ? LOG_LVL_DEBUG :
+		    (int)m.cfg->log_level);
+		log_info("reloaded %s", m.opts->conffile);
+	}
+	memset(&ndb, 0, sizeof(ndb));
+	if (load_users(&ndb) == 0) {
+		userdb_free(&m.db);
+		m.db = ndb;
+		push_limits();
+	} else
+		log_warnx("reload: keeping the old user db");
+}
+
+static int
+check_timeouts(void)
+{
+	long	now = now_ms(), limit = m.cfg->queue_timeout * 1000L;
+	int	wait = -1;
+
+	while (m.nqueue > 0 && now - m.queue[0].since >= limit) {
+		struct waiter w = m.queue[0];
+
+		queue_remove(0);
+		refuse(w.fd, &w.peer, "Too many users, try again later.",
+		    "queue_timeout reached");
+	}
+	if (m.nqueue > 0)
+		wait = (int)(limit - (now - m.queue[0].since));
+	if (m.accept_paused_until > now) {
+		int pw = (int)(m.accept_paused_until - now);
+
+		if (wait == -1 || pw < wait)
+			wait = pw;
+	}
+	return wait;
+}
+
+static void
+master_loop(void)
+{
+	struct pollfd	*pfd = NULL;
+	size_t		 npfd = 0, n, i, nq;
+	char		 drain[64];
+	int		 timeout, paused;
+
+	for (;;) {
+		if (got_chld) {
+			got_chld = 0;
+			reap();
+			queue_run();
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload();
+			queue_run();
+		}
+		if (got_term)
+			break;
+		timeout = check_timeouts();
+		paused = m.accept_paused_until > now_ms();
+		n = 1 + (size_t)m.nlfd + m.nqueue;
+		if (n > npfd) {
+			void *p = reallocarray(pfd, n, sizeof(*pfd));
+
+			if (p == NULL) {
+				log_warnx("poll set: out of memory");
+				sleep(1);
+				continue;
+			}
+			pfd = p;
+			npfd = n;
+		}
+		pfd[0].fd = m.sigpipe[0];
+		pfd[0].events = POLLIN;
+		for (i = 0; i < (size_t)m.nlfd; i++) {
+			pfd[1 + i].fd = paused ? -1 : m.lfd[i];
+			pfd[1 + i].events = POLLIN;
+		}
+		nq = m.nqueue;
+		for (i = 0; i < nq; i++) {
+			pfd[1 + m.nlfd + i].fd = m.queue[i].fd;
+			pfd[1 + m.nlfd + i].events = POLLRDHUP;
+		}
+		if (poll(pfd, 1 + (size_t)m.nlfd + nq, timeout) == -1) {
+			if (errno != EINTR)
+				log_warn("poll");
+			continue;
+		}
+		if (pfd[0].revents & POLLIN)
+			while (read(m.sigpipe[0], drain, sizeof(drain)) > 0)
+				;
+		/* waiting clients that hung up leave the queue at once */
+		for (i = nq; i-- > 0;) {
+			if (pfd[1 + m.nlfd + i].revents &
+			    (POLLRDHUP | POLLHUP | POLLERR)) {
+				close(m.queue[i].fd);
+				queue_remove(i);
+				log_debug("a waiting client left the queue");
+			}
+		}
+		for (i = 0; i < (size_t)m.nlfd; i++)
+			if (pfd[1 + i].revents & POLLIN)
+				accept_one(m.lfd[i]);
+	}
+	free(pfd);
+}
+
+static void
+shutdown_all(void)
+{
+	long	deadline = now_ms() + m.cfg->shutdown_grace * 1000L;
+	size_t	i;
+
+	for (i = 0; i < (size_t)m.nlfd; i++)
+		close(m.lfd[i]);
+	for (i = 0; i < m.nqueue; i++)
+		close(m.queue[i].fd);
+	m.nqueue = 0;
+	log_info("stopping: %zu sessions, up to %ld s of grace", m.nkids,
+	    m.cfg->shutdown_grace);
+	/* sessions that are idle go now; transfers may finish */
+	for (i = 0; i < m.nkids; i++)
+		kill(m.kids[i].pid, SIGUSR2);
+	while (m.nkids > 0 && now_ms() < deadline) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		reap();
+	}
+	for (i = 0; i < m.nkids; i++)
+		kill(m.kids[i].pid, SIGTERM);
+	while (m.nkids > 0) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		reap();
+	}
+}
+
+static int
+check_secrecy(const char *path, int isdir)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		log_warnx("%s must be owned by root and not group or world "
+		    "writable", path);
+		return -1;
+	}
+	if (isdir && !S_ISDIR(st.st_mode)) {
+		log_warnx("%s is not a directory", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+master_main(struct config *cfg, const struct master_opts *o)
+{
+	struct sigaction	 sa;
+	struct pidfh		*pfh = NULL;
+	pid_t			 other;
+	char			 err[512];
+	int			 i, root = geteuid() == 0;
+
+	m.cfg = cfg;
+	m.opts = o;
+	if (root) {
+		struct passwd *pw = getpwnam(cfg->jail_user);
+
+		if (pw == NULL)
+			fatalx("jail_user \"%s\" does not exist", cfg->jail_user);
+		m.jail_uid = pw->pw_uid;
+		m.jail_gid = pw->pw_gid;
+		if (mkdir(cfg->jail_dir, 0755) == 0)
+			log_info("created jail_dir %s", cfg->jail_dir);
+		if (check_secrecy(cfg->path, 0) == -1 ||
+		    check_secrecy(cfg->user_db, 0) == -1 ||
+		    check_secrecy(cfg->jail_dir, 1) == -1)
+			return 1;
+		log_info("root mode: sessions are chrooted to their homes "
+		    "and run as their accounts' uids");
+	} else
+		log_info("unprivileged mode (uid %ld): sessions are confined "
+		    "by Landlock and openat2(RESOLVE_IN_ROOT), no chroot",
+		    (long)geteuid());
+	if (load_users(&m.db) == -1)
+		return 1;
+	if ((m.ledger = ledger_create((uint32_t)cfg->ledger_slots)) == NULL)
+		fatal("quota ledger");
+	if ((m.sb = scoreboard_create()) == NULL)
+		fatal("scoreboard");
+	push_limits();
+	if (tls_ticket_keys_new(m.ticket_keys) == -1)
+		fatalx("TLS ticket keys");
+	if (cfg->tls_cert[0] != '\0') {
+		SSL_CTX *probe = tls_server_ctx(cfg, m.ticket_keys, err,
+		    sizeof(err));
+
+		if (probe == NULL)
+			fatalx("TLS: %s", err);
+		SSL_CTX_free(probe);	/* the jails load their own */
+		if ((m.data_ctx = tls_data_ctx(cfg, m.ticket_keys, err,
+		    sizeof(err))) == NULL)
+			fatalx("TLS: %s", err);
+	}
+	if (passwd_hash("no such user: dummy", m.dummy_hash,
+	    sizeof(m.dummy_hash)) == -1)
+		fatalx("cannot make a password hash");
+	for (i = 0; i < cfg->nlisten; i++) {
+		if ((m.lfd[i] = master_bind(&cfg->listen[i])) == -1)
+			fatal("listen %s", cfg->listen[i].text);
+		log_info("listening on %s", cfg->listen[i].text);
+	}
+	m.nlfd = cfg->nlisten;
+	if (cfg->pidfile[0] != '\0') {
+		pfh = pidfile_open(cfg->pidfile, 0644, &other);
+		if (pfh == NULL) {
+			if (errno == EEXIST)
+				fatalx("already running with pid %ld (%s)",
+				    (long)other, cfg->pidfile);
+			log_warn("pidfile %s", cfg->pidfile);
+		}
+	}
+	if (!o->foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (pfh != NULL)
+		pidfile_write(pfh);
+	if (pipe2(m.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sighdlr;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setproctitle("master");
+	log_info("moatftpd started");
+	master_loop();
+	shutdown_all();
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	log_info("moatftpd stopped");
+	return 0;
+}

@@ -1,0 +1,400 @@
+/*
+ * File transfers: RETR (sendfile), STOR/APPE/STOU (large writes), REST and
+ * ALLO. Every byte written goes through store_write(), which charges the
+ * quota ledger before it writes.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+
+#include "daemon/commands.h"
+#include "daemon/datachan.h"
+#include "daemon/quota.h"
+#include "daemon/session.h"
+#include "daemon/vpath.h"
+#include "shared/log.h"
+#include "shared/scoreboard.h"
+
+enum store_how { STORE_NEW, STORE_APPEND, STORE_UNIQUE };
+
+static char	xbuf[MOAT_XFER_BUF];
+
+static void
+reply_errno(struct session *s, const char *what)
+{
+	switch (errno) {
+	case ENOENT:
+	case ENOTDIR:
+		reply(s, 550, "%s: No such file or directory.", what);
+		break;
+	case EACCES:
+	case EPERM:
+	case ELOOP:
+	case EXDEV:
+		reply(s, 550, "%s: Permission denied.", what);
+		break;
+	case EISDIR:
+		reply(s, 550, "%s: Is a directory.", what);
+		break;
+	case ENAMETOOLONG:
+		reply(s, 553, "File name too long.");
+		break;
+	case ENOSPC:
+		reply(s, 452, "Insufficient storage space.");
+		break;
+	case EDQUOT:
+		reply(s, 552, "Quota exceeded.");
+		break;
+	default:
+		reply(s, 550, "%s: %s.", what, strerror(errno));
+		break;
+	}
+}
+
+static void
+xfer_begin(struct session *s, const char *verb, const char *path,
+    uint64_t total)
+{
+	struct sb_entry	*e = &s->sb->e[s->sbidx];
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	(void)snprintf(e->cmd, sizeof(e->cmd), "%s %s", verb, path);
+	atomic_store(&e->xfer_done, 0);
+	atomic_store(&e->xfer_total, total);
+	atomic_store(&e->xfer_start, (int64_t)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000);
+}
+
+static void
+xfer_end(struct session *s)
+{
+	atomic_store(&s->sb->e[s->sbidx].xfer_start, 0);
+}
+
+/* ASCII type: LF -> CRLF on the way out. */
+static int64_t
+send_ascii(struct session *s, struct dataconn *dc, int fd, uint64_t off)
+{
+	static char	out[MOAT_XFER_BUF * 2];
+	uint64_t	sent = 0;
+	ssize_t		r, i;
+	size_t		o;
+
+	while ((r = pread(fd, xbuf, sizeof(xbuf), (off_t)off)) > 0) {
+		for (i = 0, o = 0; i < r; i++) {
+			if (xbuf[i] == '\n')
+				out[o++] = '\r';
+			out[o++] = xbuf[i];
+		}
+		if (data_write(s, dc, out, o) == -1)
+			return -1;
+		off += (uint64_t)r;
+		sent += (uint64_t)r;
+	}
+	return r < 0 ? -1 : (int64_t)sent;
+}
+
+void
+cmd_retr(struct session *s, const char *arg)
+{
+	struct dataconn	 dc;
+	struct stat	 st;
+	char		 path[MOAT_PATH_MAX], msg[MOAT_PATH_MAX + 128];
+	uint64_t	 off = s->rest;
+	int64_t		 sent;
+	int		 fd;
+
+	s->rest = 0;
+	if (vpath_join(s->cwd, arg, path, sizeof(path)) == -1) {
+		reply(s, 553, "Bad file name.");
+		return;
+	}
+	if ((fd = vpath_open(s, path, O_RDONLY, 0)) == -1) {
+		reply_errno(s, arg);
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		reply(s, 550, "%s: Not a regular file.", arg);
+		return;
+	}
+	if (off > (uint64_t)st.st_size) {
+		close(fd);
+		reply(s, 554, "Restart offset %llu is past the end of the file.",
+		    (unsigned long long)off);
+		return;
+	}
+	(void)snprintf(msg, sizeof(msg), "Opening %s mode data connection for "
+	    "%s (%llu bytes).", s->type_ascii ? "ASCII" : "BINARY", arg,
+	    (unsigned long long)st.st_size);
+	if (data_open(s, &dc, msg) == -1) {
+		close(fd);
+		return;
+	}
+	xfer_begin(s, "RETR", path, (uint64_t)st.st_size - off);
+	(void)posix_fadvise(fd, (off_t)off, 0, POSIX_FADV_SEQUENTIAL);
+	if (s->type_ascii)
+		sent = send_ascii(s, &dc, fd, off);
+	else
+		sent = data_sendfile(s, &dc, fd, off,
+		    (uint64_t)st.st_size - off);
+	close(fd);
+	xfer_end(s);
+	if (sent > 0)
+		s->bytes_out += (uint64_t)sent;
+	data_close(s, &dc);
+	if (dc.aborted)
+		return;
+	if (sent < 0) {
+		reply(s, 426, "Connection closed; transfer aborted.");
+		return;
+	}
+	s->files_out++;
+	log_info("RETR %s %lld bytes", path, (long long)sent);
+	reply(s, 226, "Transfer complete.");
+}
+
+/* The one write path of uploads: charge the quota, then write. */
+static int
+store_write(struct session *s, int fd, const char *buf, size_t n,
+    uint64_t *off)
+{
+	ssize_t	w;
+
+	if (quota_reserve(s, n) == -1) {
+		errno = EDQUOT;
+		return -1;
+	}
+	while (n > 0) {
+		w = pwrite(fd, buf, n, (off_t)*off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int saved = errno;
+
+			quota_release(s, n);	/* never written */
+			errno = w == 0 ? ENOSPC : saved;
+			return -1;
+		}
+		buf += w;
+		n -= (size_t)w;
+		*off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Open the target of an upload; returns fd and the offset to write at. */
+static int
+store_open(struct session *s, const char *path, enum store_how how,
+    uint64_t *off, char *uname, size_t ulen)
+{
+	struct stat	st;
+	int		fd, i;
+
+	if (how == STORE_UNIQUE) {
+		for (i = 0; i < 100; i++) {
+			char cand[MOAT_PATH_MAX];
+
+			if ((size_t)snprintf(cand, sizeof(cand), "%s%smoat.%08x",
+			    path, strcmp(path, "/") ? "/" : "",
+			    arc4random()) >= sizeof(cand)) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			fd = vpath_open(s, cand, O_WRONLY | O_CREAT | O_EXCL,
+			    0644);
+			if (fd != -1) {
+				(void)strlcpy(uname, cand, ulen);
+				*off = 0;
+				return fd;
+			}
+			if (errno != EEXIST)
+				return -1;
+		}
+		return -1;
+	}
+	if ((fd = vpath_open(s, path, O_WRONLY | O_CREAT, 0644)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return -1;
+	}
+	if (how == STORE_APPEND) {
+		*off = (uint64_t)st.st_size;
+		return fd;
+	}
+	if (*off > (uint64_t)st.st_size) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	/* overwrite (or resume): what is cut off is given back */
+	if (ftruncate(fd, (off_t)*off) == -1) {
+		close(fd);
+		return -1;
+	}
+	quota_release(s, (uint64_t)st.st_size - *off);
+	return fd;
+}
+
+static void
+do_store(struct session *s, const char *arg, enum store_how how)
+{
+	struct dataconn	 dc;
+	char		 path[MOAT_PATH_MAX], uname[MOAT_PATH_MAX] = "";
+	char		 msg[MOAT_PATH_MAX + 64];
+	uint64_t	 off = s->rest, start, used, limit, freeb;
+	ssize_t		 r = 0;
+	int		 fd, werr = 0;
+
+	s->rest = 0;
+	if (vpath_join(s->cwd, how == STORE_UNIQUE ? "" : arg, path,
+	    sizeof(path)) == -1) {
+		reply(s, 553, "Bad file name.");
+		return;
+	}
+	if (s->allo > 0 && quota_get(s, &used, &limit, &freeb) == 0 &&
+	    s->allo > freeb) {
+		s->allo = 0;
+		reply(s, 552, "Quota exceeded.");
+		return;
+	}
+	s->allo = 0;
+	if ((fd = store_open(s, path, how, &off, uname, sizeof(uname))) == -1) {
+		if (errno == EINVAL)
+			reply(s, 554, "Restart offset is past the end of the "
+			    "file.");
+		else
+			reply_errno(s, arg[0] ? arg : "STOU");
+		return;
+	}
+	if (how == STORE_UNIQUE) {
+		(void)strlcpy(path, uname, sizeof(path));
+		(void)snprintf(msg, sizeof(msg), "FILE: %s", vpath_base(path));
+	} else
+		(void)snprintf(msg, sizeof(msg), "Ok to send data.");
+	if (data_open(s, &dc, msg) == -1) {
+		close(fd);
+		return;
+	}
+	xfer_begin(s, "STOR", path, 0);
+	start = off;
+	for (;;) {
+		r = data_read(s, &dc, xbuf, sizeof(xbuf));
+		if (r <= 0)
+			break;
+		if (s->type_ascii) {	/* CRLF -> LF */
+			ssize_t i, o = 0;
+
+			for (i = 0; i < r; i++)
+				if (xbuf[i] != '\r')
+					xbuf[o++] = xbuf[i];
+			r = o;
+		}
+		if (store_write(s, fd, xbuf, (size_t)r, &off) == -1) {
+			werr = errno;
+			break;
+		}
+	}
+	close(fd);
+	xfer_end(s);
+	s->bytes_in += off - start;
+	data_close(s, &dc);
+	if (dc.aborted)
+		return;
+	if (werr == EDQUOT) {
+		log_info("STOR %s stopped by the quota after %llu bytes", path,
+		    (unsigned long long)(off - start));
+		reply(s, 552, "Quota exceeded.");
+	} else if (werr != 0) {
+		errno = werr;
+		reply_errno(s, arg);
+	} else if (r < 0)
+		reply(s, 426, "Connection closed; transfer aborted.");
+	else {
+		s->files_in++;
+		log_info("STOR %s %llu bytes", path,
+		    (unsigned long long)(off - start));
+		if (how == STORE_UNIQUE)
+			reply(s, 226, "Transfer complete (unique file name: %s).",
+			    vpath_base(path));
+		else
+			reply(s, 226, "Transfer complete.");
+	}
+}
+
+void
+cmd_stor(struct session *s, const char *arg)
+{
+	do_store(s, arg, STORE_NEW);
+}
+
+void
+cmd_appe(struct session *s, const char *arg)
+{
+	s->rest = 0;
+	do_store(s, arg, STORE_APPEND);
+}
+
+void
+cmd_stou(struct session *s, const char *arg)
+{
+	(void)arg;
+	s->rest = 0;
+	do_store(s, "", STORE_UNIQUE);
+}
+
+void
+cmd_rest(struct session *s, const char *arg)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = strtonum(arg, 0, INT64_MAX, &errstr);
+	if (errstr != NULL) {
+		reply(s, 501, "Bad restart offset.");
+		return;
+	}
+	s->rest = (uint64_t)v;
+	reply(s, 350, "Restarting at %lld. Send STOR or RETR.", v);
+}
+
+void
+cmd_allo(struct session *s, const char *arg)
+{
+	uint64_t	 used, limit, freeb;
+	const char	*errstr;
+	char		 num[32];
+	long long	 v;
+
+	(void)strlcpy(num, arg, sizeof(num));
+	num[strcspn(num, " ")] = '\0';
+	v = strtonum(num, 0, INT64_MAX, &errstr);
+	if (errstr != NULL) {
+		reply(s, 501, "Bad ALLO argument.");
+		return;
+	}
+	if (quota_get(s, &used, &limit, &freeb) == -1 || limit == 0) {
+		reply(s, 202, "No storage allocation necessary.");
+		return;
+	}
+	if ((uint64_t)v > freeb) {
+		reply(s, 552, "Quota exceeded: %llu bytes free.",
+		    (unsigned long long)freeb);
+		return;
+	}
+	s->allo = (uint64_t)v;
+	reply(s, 200, "ALLO ok: %llu bytes free.", (unsigned long long)freeb);
+}

@@ -1,0 +1,450 @@
+/*
+ * The pre-login jail: unprivileged, chrooted to an empty directory. It is
+ * the only process that parses bytes from the network before login: the
+ * greeting, USER/PASS, AUTH TLS and the TLS handshake. It asks the monitor
+ * to check a password and never sees the user db. After login it hands the
+ * control connection over (plain) or stays as its TLS relay.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <bsd/unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "privsep/ipc.h"
+#include "privsep/monitor.h"
+#include "privsep/privsep.h"
+#include "shared/config.h"
+#include "shared/digest.h"
+#include "shared/feat.h"
+#include "shared/ftpio.h"
+#include "shared/log.h"
+#include "shared/tls.h"
+#include "shared/userdb.h"
+
+struct jail {
+	const struct config	*cfg;
+	int			 sock;		/* to the monitor */
+	int			 fd;		/* the client */
+	struct ftpio		 io;
+	SSL_CTX			*ctx;		/* NULL: TLS not configured */
+	SSL			*ssl;		/* after AUTH TLS */
+	int			 pbsz;
+	int			 prot_p;
+	int			 utf8;
+	char			 user[MOAT_NAME_MAX + 1];
+	int			 failures;
+	long			 deadline;	/* login_timeout, ms */
+	int			 done;
+};
+
+typedef void	(*jail_handler)(struct jail *, const char *);
+
+static void	jail_user(struct jail *, const char *);
+static void	jail_pass(struct jail *, const char *);
+static void	jail_auth(struct jail *, const char *);
+static void	jail_pbsz(struct jail *, const char *);
+static void	jail_prot(struct jail *, const char *);
+static void	jail_feat(struct jail *, const char *);
+static void	jail_syst(struct jail *, const char *);
+static void	jail_opts(struct jail *, const char *);
+static void	jail_quit(struct jail *, const char *);
+static void	jail_help(struct jail *, const char *);
+static void	jail_noop(struct jail *, const char *);
+static void	jail_handoff(struct jail *) __attribute__((noreturn));
+static void	jail_relay(struct jail *, int) __attribute__((noreturn));
+static void	jail_exit(struct jail *, int, const char *)
+		    __attribute__((noreturn));
+
+static const struct {
+	const char	*verb;
+	jail_handler	 fn;
+	int		 needarg;
+} jail_cmds[] = {
+	{ "USER", jail_user, 1 },
+	{ "PASS", jail_pass, 0 },
+	{ "AUTH", jail_auth, 1 },
+	{ "PBSZ", jail_pbsz, 1 },
+	{ "PROT", jail_prot, 1 },
+	{ "FEAT", jail_feat, 0 },
+	{ "SYST", jail_syst, 0 },
+	{ "OPTS", jail_opts, 1 },
+	{ "QUIT", jail_quit, 0 },
+	{ "HELP", jail_help, 0 },
+	{ "NOOP", jail_noop, 0 },
+};
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+jail_exit(struct jail *j, int code, const char *msg)
+{
+	if (code != 0)
+		(void)ftpio_reply(&j->io, code, "%s", msg);
+	if (j->ssl != NULL) {
+		(void)SSL_shutdown(j->ssl);
+		SSL_free(j->ssl);
+	}
+	_exit(0);
+}
+
+static void
+jail_reply(struct jail *j, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+jail_reply(struct jail *j, int code, const char *fmt, ...)
+{
+	char	buf[MOAT_REPLY_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (ftpio_reply(&j->io, code, "%s", buf) == -1)
+		jail_exit(j, 0, NULL);
+}
+
+static void
+jail_user(struct jail *j, const char *arg)
+{
+	if (config_tls_login_required(j->cfg) && j->ssl == NULL) {
+		jail_reply(j, 530, "TLS required.");
+		return;
+	}
+	if (strlcpy(j->user, arg, sizeof(j->user)) >= sizeof(j->user))
+		j->user[0] = '\0';	/* too long: can never log in */
+	jail_reply(j, 331, "Password required for %s.",
+	    userdb_valid_name(arg) == 0 ? arg : "that user");
+	if (j->user[0] == '\0')
+		(void)strlcpy(j->user, "-", sizeof(j->user));
+}
+
+static void
+jail_pass(struct jail *j, const char *arg)
+{
+	struct msg_auth	 ma;
+	struct ipc_msg	 m;
+	int32_t		 res;
+
+	if (config_tls_login_required(j->cfg) && j->ssl == NULL) {
+		jail_reply(j, 530, "TLS required.");
+		return;
+	}
+	if (j->user[0] == '\0') {
+		jail_reply(j, 503, "Login with USER first.");
+		return;
+	}
+	memset(&ma, 0, sizeof(ma));
+	(void)strlcpy(ma.user, j->user, sizeof(ma.user));
+	if (strlcpy(ma.pass, arg, sizeof(ma.pass)) >= sizeof(ma.pass))
+		ma.pass[0] = '\0';	/* over-long: never matches */
+	if (ipc_send(j->sock, MSG_AUTH, &ma, sizeof(ma), -1) == -1)
+		fatal("%s: send", __func__);
+	explicit_bzero(&ma, sizeof(ma));
+	if (ipc_recv(j->sock, &m) != 1 || m.type != MSG_AUTH_RESULT ||
+	    ipc_get(&m, &res, sizeof(res)) == -1)
+		jail_exit(j, 421, "Service not available, closing control "
+		    "connection.");
+	switch (res) {
+	case AUTH_OK:
+		jail_handoff(j);
+	case AUTH_TOO_MANY:
+		jail_exit(j, 421, "Too many sessions for this user.");
+	case AUTH_LEDGER_FULL:
+		jail_exit(j, 421, "Too many accounts in use, try again later.");
+	default:
+		break;
+	}
+	j->user[0] = '\0';
+	if (++j->failures >= j->cfg->max_login_failures)
+		jail_exit(j, 421, "Too many login failures.");
+	jail_reply(j, 530, "Login incorrect.");
+}
+
+static void
+jail_auth(struct jail *j, const char *arg)
+{
+	struct timeval	tv;
+	long		left;
+
+	if (strcasecmp(arg, "TLS") != 0 && strcasecmp(arg, "SSL") != 0 &&
+	    strcasecmp(arg, "TLS-C") != 0) {
+		jail_reply(j, 504, "AUTH %s not supported.",
+		    strlen(arg) < 16 ? arg : "type");
+		return;
+	}
+	if (j->ctx == NULL) {
+		jail_reply(j, 431, "TLS is not configured.");
+		return;
+	}
+	if (j->ssl != NULL) {
+		jail_reply(j, 503, "TLS is already on.");
+		return;
+	}
+	jail_reply(j, 234, "AUTH %s OK.", strcasecmp(arg, "SSL") == 0 ?
+	    "SSL" : "TLS");
+	/* plaintext pipelined after AUTH must not be taken as protected */
+	j->io.inlen = 0;
+	if ((j->ssl = SSL_new(j->ctx)) == NULL || SSL_set_fd(j->ssl, j->fd) != 1)
+		fatalx("%s: %s", __func__, tls_errstr());
+	left = j->deadline - now_ms();
+	if (left < 1000)
+		left = 1000;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = 0;
+	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (SSL_accept(j->ssl) != 1) {
+		log_info("TLS handshake failed: %s", tls_errstr());
+		SSL_free(j->ssl);
+		j->ssl = NULL;
+		_exit(0);
+	}
+	memset(&tv, 0, sizeof(tv));
+	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ftpio_init(&j->io, j->fd, &tls_ftpio_ops, j->ssl);
+	log_debug("TLS on: %s %s", SSL_get_version(j->ssl),
+	    SSL_get_cipher_name(j->ssl));
+}
+
+static void
+jail_pbsz(struct jail *j, const char *arg)
+{
+	if (j->ssl == NULL) {
+		jail_reply(j, 503, "PBSZ requires AUTH TLS first.");
+		return;
+	}
+	(void)arg;
+	j->pbsz = 1;
+	jail_reply(j, 200, "PBSZ=0");
+}
+
+static void
+jail_prot(struct jail *j, const char *arg)
+{
+	if (j->ssl == NULL || !j->pbsz) {
+		jail_reply(j, 503, "PROT requires PBSZ first.");
+		return;
+	}
+	if (strcasecmp(arg, "P") == 0 || strcasecmp(arg, "C") == 0) {
+		j->prot_p = toupper((unsigned char)arg[0]) == 'P';
+		jail_reply(j, 200, "Protection level set to %c.",
+		    j->prot_p ? 'P' : 'C');
+	} else if (strcasecmp(arg, "S") == 0 || strcasecmp(arg, "E") == 0)
+		jail_reply(j, 536, "Protection level not supported.");
+	else
+		jail_reply(j, 504, "Unknown protection level.");
+}
+
+static void
+jail_feat(struct jail *j, const char *arg)
+{
+	char	buf[1024];
+	size_t	n;
+
+	(void)arg;
+	n = ftp_feat(buf, sizeof(buf), j->ctx != NULL, DIGEST_SHA256);
+	if (ftpio_write(&j->io, buf, n) == -1)
+		jail_exit(j, 0, NULL);
+}
+
+static void
+jail_syst(struct jail *j, const char *arg)
+{
+	(void)arg;
+	jail_reply(j, 215, "UNIX Type: L8");
+}
+
+static void
+jail_opts(struct jail *j, const char *arg)
+{
+	if (strncasecmp(arg, "UTF8", 4) == 0) {
+		j->utf8 = strcasestr(arg, "OFF") == NULL;
+		jail_reply(j, 200, "UTF8 set to %s.", j->utf8 ? "on" : "off");
+	} else
+		jail_reply(j, 501, "Option not understood before login.");
+}
+
+static void
+jail_quit(struct jail *j, const char *arg)
+{
+	(void)arg;
+	jail_exit(j, 221, "Goodbye.");
+}
+
+static void
+jail_help(struct jail *j, const char *arg)
+{
+	(void)arg;
+	jail_reply(j, 214, "Log in with USER and PASS%s.",
+	    j->ctx != NULL ? " (after AUTH TLS)" : "");
+}
+
+static void
+jail_noop(struct jail *j, const char *arg)
+{
+	(void)arg;
+	jail_reply(j, 200, "NOOP ok.");
+}
+
+static void
+jail_handoff(struct jail *j)
+{
+	struct msg_handoff	h;
+	int			sp[2];
+	int			pass;
+
+	memset(&h, 0, sizeof(h));
+	h.tls = j->ssl != NULL;
+	h.pbsz = j->pbsz;
+	h.prot_p = j->prot_p;
+	h.utf8 = j->utf8;
+	h.npending = (uint32_t)j->io.inlen;
+	memcpy(h.pending, j->io.in, j->io.inlen);
+	if (j->ssl == NULL) {
+		if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), j->fd) == -1)
+			fatal("%s: send", __func__);
+		_exit(0);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("%s: socketpair", __func__);
+	pass = sp[1];
+	if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), pass) == -1)
+		fatal("%s: send", __func__);
+	close(pass);
+	close(j->sock);
+	jail_relay(j, sp[0]);
+}
+
+/* Relay between TLS on the client side and plaintext to the session. */
+static void
+jail_relay(struct jail *j, int plain)
+{
+	static char	buf[16384];
+	struct pollfd	pfd[2];
+	size_t		n;
+	ssize_t		r;
+
+	setproctitle("[relay]");
+	for (;;) {
+		pfd[0].fd = j->fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = plain;
+		pfd[1].events = POLLIN;
+		if (SSL_pending(j->ssl) == 0 &&
+		    poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (SSL_pending(j->ssl) > 0 || (pfd[0].revents &
+		    (POLLIN | POLLHUP | POLLERR))) {
+			if (SSL_read_ex(j->ssl, buf, sizeof(buf), &n) != 1) {
+				int e = SSL_get_error(j->ssl, 0);
+
+				if (e == SSL_ERROR_WANT_READ)
+					continue;
+				break;
+			}
+			if (write(plain, buf, n) != (ssize_t)n)
+				break;
+			pfd[1].revents = 0;	/* poll again */
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = read(plain, buf, sizeof(buf));
+			if (r <= 0)
+				break;
+			if (SSL_write_ex(j->ssl, buf, (size_t)r, &n) != 1)
+				break;
+		}
+	}
+	(void)SSL_shutdown(j->ssl);
+	_exit(0);
+}
+
+void
+jail_run(struct monitor_args *ma, int sock)
+{
+	struct jail	j;
+	char		line[MOAT_CMD_MAX];
+	char		err[512];
+	const char	*arg;
+	size_t		i, vl;
+	int		r;
+
+	memset(&j, 0, sizeof(j));
+	j.cfg = ma->cfg;
+	j.sock = sock;
+	j.fd = ma->ctlfd;
+	/* the jail never sees the user db */
+	userdb_free(ma->db);
+	ma->db = NULL;
+	if (ma->cfg->tls_cert[0] != '\0') {
+		j.ctx = tls_server_ctx(ma->cfg, ma->ticket_keys, err,
+		    sizeof(err));
+		if (j.ctx == NULL)
+			fatalx("TLS: %s", err);
+	}
+	if (ma->root)
+		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);
+	sandbox_common();
+	setproctitle("[jail] %s", ma->peerstr);
+	ftpio_init(&j.io, j.fd, NULL, NULL);
+	j.deadline = now_ms() + ma->cfg->login_timeout * 1000L;
+	jail_reply(&j, 220, "moatftpd ready.");
+	for (;;) {
+		r = ftpio_getline(&j.io, line, sizeof(line),
+		    (int)(j.deadline - now_ms()));
+		if (r == FTPIO_TIMEOUT)
+			jail_exit(&j, 421, "Login timeout.");
+		if (r == FTPIO_TOOLONG) {
+			jail_reply(&j, 500, "Command line too long.");
+			continue;
+		}
+		if (r != FTPIO_LINE)
+			jail_exit(&j, 0, NULL);
+		vl = strcspn(line, " ");
+		arg = line[vl] == ' ' ? line + vl + 1 : "";
+		if (log_getlevel() >= LOG_LVL_DEBUG) {
+			char vis[MOAT_CMD_MAX * 4];
+
+			log_debug("<- %s", strncasecmp(line, "PASS", 4) == 0 ?
+			    "PASS ****" : log_vis(vis, sizeof(vis), line));
+		}
+		for (i = 0; i < sizeof(jail_cmds) / sizeof(jail_cmds[0]); i++)
+			if (strlen(jail_cmds[i].verb) == vl &&
+			    strncasecmp(line, jail_cmds[i].verb, vl) == 0)
+				break;
+		if (i == sizeof(jail_cmds) / sizeof(jail_cmds[0])) {
+			jail_reply(&j, 530, "Please login with USER and PASS.");
+			continue;
+		}
+		if (jail_cmds[i].needarg && *arg == '\0') {
+			jail_reply(&j, 501, "%s needs an argument.",
+			    jail_cmds[i].verb);
+			continue;
+		}
+		jail_cmds[i].fn(&j, arg);
+	}
+}

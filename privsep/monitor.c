@@ -1,0 +1,228 @@
+/*
+ * The monitor: root, one per connection. It forks the pre-login jail,
+ * answers its typed requests (each once, in order), and after a good login
+ * drops into the user's home and becomes the session.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <bsd/unistd.h>
+
+#include "privsep/ipc.h"
+#include "privsep/monitor.h"
+#include "privsep/privsep.h"
+#include "shared/ledger.h"
+#include "shared/log.h"
+#include "shared/passwd.h"
+#include "shared/scoreboard.h"
+#include "shared/userdb.h"
+
+enum mstate { M_AUTH, M_HANDOFF };
+
+static int32_t	monitor_auth(struct monitor_args *, const struct msg_auth *,
+		    struct session_args *, int *);
+static void	monitor_session(struct monitor_args *, struct session_args *,
+		    pid_t) __attribute__((noreturn));
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Check a login. Fills sa on success. failures counts bad passwords. */
+static int32_t
+monitor_auth(struct monitor_args *ma, const struct msg_auth *req,
+    struct session_args *sa, int *failures)
+{
+	const struct user	*u = NULL;
+	struct stat		 st;
+	char			 vis[MOAT_NAME_MAX * 4 + 1];
+	int			 ok, slot, scan;
+
+	/* re-check what the jail sent: terminated, valid name */
+	if (memchr(req->user, '\0', sizeof(req->user)) == NULL ||
+	    memchr(req->pass, '\0', sizeof(req->pass)) == NULL)
+		fatalx("%s: unterminated string from the jail", __func__);
+	if (userdb_valid_name(req->user) == 0)
+		u = userdb_find(ma->db, req->user);
+	/* always one hash, so that unknown users cost the same */
+	ok = passwd_verify(req->pass, u != NULL ? u->hash : ma->dummy_hash);
+	if (u == NULL || !ok || (u->flags & USER_F_LOCKED)) {
+		log_warnx("login failed for \"%s\" from %s%s",
+		    log_vis(vis, sizeof(vis), req->user), ma->peerstr,
+		    u != NULL && ok ? " (account locked)" : "");
+		(*failures)++;
+		if (ma->cfg->login_fail_delay > 0)
+			sleep((unsigned)ma->cfg->login_fail_delay);
+		return AUTH_FAIL;
+	}
+	if (stat(u->home, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_warnx("login of %s refused: home %s is missing", u->name,
+		    u->home);
+		return AUTH_FAIL;
+	}
+	slot = ledger_attach(ma->ledger, u->uid, u->quota,
+	    (uint32_t)ma->cfg->max_per_user, &scan);
+	if (slot == LEDGER_TOO_MANY) {
+		log_warnx("refused %s from %s: too many sessions for this user",
+		    u->name, ma->peerstr);
+		return AUTH_TOO_MANY;
+	}
+	if (slot == LEDGER_FULL) {
+		log_warnx("refused %s from %s: quota ledger full", u->name,
+		    ma->peerstr);
+		return AUTH_LEDGER_FULL;
+	}
+	atomic_store(&ma->sb->e[ma->sbidx].slot, slot);
+	atomic_store(&ma->sb->e[ma->sbidx].uid, (uint32_t)u->uid);
+	(void)strlcpy(ma->sb->e[ma->sbidx].user, u->name,
+	    sizeof(ma->sb->e[ma->sbidx].user));
+	atomic_store(&ma->sb->e[ma->sbidx].login, (int64_t)time(NULL));
+	(void)strlcpy(sa->user, u->name, sizeof(sa->user));
+	(void)strlcpy(sa->home, u->home, sizeof(sa->home));
+	sa->uid = u->uid;
+	sa->gid = u->gid;
+	sa->slot = slot;
+	sa->need_scan = scan;
+	log_info("login %s from %s", u->name, ma->peerstr);
+	return AUTH_OK;
+}
+
+/* Become the session: confine, drop, and run it. */
+static void
+monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
+{
+	int	status;
+
+	if (!sa->tls) {
+		/* the plain jail exits after the handoff */
+		while (waitpid(jail, &status, 0) == -1 && errno == EINTR)
+			;
+	} else
+		signal(SIGCHLD, SIG_IGN);	/* the relay is reaped */
+	/* the session keeps no one else's hash */
+	userdb_free(ma->db);
+	ma->db = NULL;
+	sa->cfg = ma->cfg;
+	sa->peer = ma->peer;
+	sa->local = ma->local;
+	(void)strlcpy(sa->peerstr, ma->peerstr, sizeof(sa->peerstr));
+	sa->ledger = ma->ledger;
+	sa->sb = ma->sb;
+	sa->sbidx = ma->sbidx;
+	sa->data_ctx = ma->data_ctx;
+	sa->sessid = ma->sessid;
+	if (ma->root) {
+		sandbox_drop(sa->home, sa->uid, sa->gid);
+		sa->chrooted = 1;
+	} else {
+		if (sandbox_landlock(sa->home) == -1)
+			log_warnx("Landlock unavailable: %s is confined by "
+			    "RESOLVE_IN_ROOT only", sa->user);
+		sa->chrooted = 0;
+	}
+	sandbox_common();
+	ma->session_entry(sa);
+	_exit(0);
+}
+
+void
+monitor_run(struct monitor_args *ma)
+{
+	struct session_args	*sa;
+	struct msg_auth		 req;
+	struct msg_handoff	 h;
+	struct ipc_msg		 m;
+	struct pollfd		 pfd;
+	enum mstate		 state = M_AUTH;
+	pid_t			 jail;
+	long			 deadline;
+	int			 sp[2], failures = 0, r;
+	int32_t			 res;
+
+	if ((sa = calloc(1, sizeof(*sa))) == NULL)
+		fatal("%s: calloc", __func__);
+	sa->slot = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("%s: socketpair", __func__);
+	switch ((jail = fork())) {
+	case -1:
+		fatal("%s: fork", __func__);
+	case 0:
+		close(sp[0]);
+		jail_run(ma, sp[1]);
+	default:
+		break;
+	}
+	close(sp[1]);
+	close(ma->ctlfd);	/* the monitor never touches the network */
+	setproctitle("[monitor] %s", ma->peerstr);
+	deadline = now_ms() + (ma->cfg->login_timeout +
+	    ma->cfg->max_login_failures * ma->cfg->login_fail_delay + 5) * 1000L;
+	for (;;) {
+		pfd.fd = sp[0];
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, (int)(deadline - now_ms()));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			goto out;	/* login took too long */
+		if ((r = ipc_recv(sp[0], &m)) != 1)
+			goto out;	/* jail gone or malformed */
+		if (m.type == MSG_AUTH && state == M_AUTH) {
+			if (ipc_get(&m, &req, sizeof(req)) == -1)
+				goto bad;
+			res = monitor_auth(ma, &req, sa, &failures);
+			explicit_bzero(&req, sizeof(req));
+			explicit_bzero(&m, sizeof(m));
+			if (ipc_send(sp[0], MSG_AUTH_RESULT, &res, sizeof(res),
+			    -1) == -1)
+				goto out;
+			if (res == AUTH_OK)
+				state = M_HANDOFF;
+			else if (res != AUTH_FAIL ||
+			    failures >= ma->cfg->max_login_failures)
+				goto out;
+		} else if (m.type == MSG_HANDOFF && state == M_HANDOFF) {
+			if (m.fd == -1 || ipc_get(&m, &h, sizeof(h)) == -1 ||
+			    h.npending > sizeof(h.pending))
+				goto bad;
+			sa->ctlfd = m.fd;
+			sa->tls = h.tls != 0;
+			sa->pbsz = h.pbsz != 0;
+			sa->prot_p = h.prot_p != 0;
+			sa->utf8 = h.utf8 != 0;
+			memcpy(sa->pending, h.pending, h.npending);
+			sa->npending = h.npending;
+			close(sp[0]);
+			monitor_session(ma, sa, jail);
+		} else
+			goto bad;
+	}
+bad:
+	log_warnx("%s: unexpected message %u from the jail of %s", __func__,
+	    m.type, ma->peerstr);
+out:
+	kill(jail, SIGKILL);
+	while (waitpid(jail, NULL, 0) == -1 && errno == EINTR)
+		;
+	if (sa->slot >= 0)
+		ledger_detach(ma->ledger, sa->slot);
+	atomic_store(&ma->sb->e[ma->sbidx].slot, -1);
+	_exit(0);
+}

@@ -1,0 +1,72 @@
+/*
+ * The monitor: root, one per connection. It never parses network bytes; it
+ * answers the jail's typed requests (check a password) and, after a good
+ * login, drops into the user's jail and becomes the session.
+ */
+#ifndef MOAT_MONITOR_H
+#define MOAT_MONITOR_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+#include "shared/limits.h"
+
+struct ledger;
+struct scoreboard;
+struct userdb;
+
+/* What the monitor hands to the session entry point after a good login. */
+struct session_args {
+	const struct config	*cfg;
+	int			 ctlfd;		/* control: socket or TLS relay */
+	int			 tls;		/* control is TLS (via the jail) */
+	int			 pbsz;
+	int			 prot_p;	/* PROT P was given before login */
+	int			 utf8;
+	char			 pending[MOAT_CMD_MAX * 4];	/* after PASS */
+	size_t			 npending;
+	char			 user[MOAT_NAME_MAX + 1];
+	uid_t			 uid;
+	gid_t			 gid;
+	char			 home[4096];	/* absolute path */
+	int			 chrooted;	/* 1: "/" is the home */
+	struct sockaddr_storage	 peer;		/* the client (PROXY-aware) */
+	struct sockaddr_storage	 local;		/* our end of the control */
+	char			 peerstr[64];
+	struct ledger		*ledger;
+	int			 slot;		/* ledger slot, -1 if none */
+	int			 need_scan;	/* walk the home to set usage */
+	struct scoreboard	*sb;
+	int			 sbidx;
+	SSL_CTX			*data_ctx;	/* resumes tickets; no real key */
+	unsigned long		 sessid;
+};
+
+typedef void	(*session_entry_fn)(struct session_args *);
+
+struct monitor_args {
+	const struct config	*cfg;
+	struct userdb		*db;
+	const char		*dummy_hash;	/* for unknown users */
+	struct ledger		*ledger;
+	struct scoreboard	*sb;
+	int			 sbidx;
+	int			 ctlfd;
+	struct sockaddr_storage	 peer;
+	struct sockaddr_storage	 local;
+	char			 peerstr[64];
+	unsigned long		 sessid;
+	int			 root;		/* running as root */
+	uid_t			 jail_uid;
+	gid_t			 jail_gid;
+	const unsigned char	*ticket_keys;	/* 80 bytes, shared */
+	SSL_CTX			*data_ctx;	/* for the session */
+	session_entry_fn	 session_entry;
+};
+
+void	monitor_run(struct monitor_args *) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,102 @@
+/* Dropping privileges and confining a process: chroot, ids, Landlock. */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/landlock.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privsep/privsep.h"
+#include "shared/log.h"
+
+void
+sandbox_drop(const char *dir, uid_t uid, gid_t gid)
+{
+	if (chroot(dir) == -1)
+		fatal("chroot %s", dir);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if (setgroups(1, &gid) == -1)
+		fatal("setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("setresgid %ld", (long)gid);
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid %ld", (long)uid);
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+		fatalx("root could be regained after the drop");
+	if (uid != 0 && (getuid() != uid || geteuid() != uid ||
+	    getgid() != gid || getegid() != gid))
+		fatalx("ids did not change");
+}
+
+void
+sandbox_common(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("PR_SET_DUMPABLE");
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("RLIMIT_CORE");
+}
+
+int
+sandbox_landlock(const char *dir)
+{
+	struct landlock_ruleset_attr	 ra;
+	struct landlock_path_beneath_attr pb;
+	int				 abi, rfd, rv = -1;
+	uint64_t			 all;
+
+	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1)
+		return -1;
+	all = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_SYM;
+	if (abi >= 2)
+		all |= LANDLOCK_ACCESS_FS_REFER;
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+	if (abi >= 3)
+		all |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_fs = all;
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+	if (rfd == -1)
+		return -1;
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = all & ~(uint64_t)(LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO);
+	pb.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pb.parent_fd == -1)
+		goto done;
+	if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH,
+	    &pb, 0) == -1)
+		goto done;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		goto done;
+	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1)
+		goto done;
+	rv = 0;
+done:
+	if (pb.parent_fd != -1)
+		close(pb.parent_fd);
+	close(rfd);
+	return rv;
+}

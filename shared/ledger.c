@@ -1,0 +1,235 @@
+/* The quota ledger: lock-free charging, locked attach/detach. */
+#include <sys/types.h>
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/ledger.h"
+
+static void	ledger_lock(struct ledger *);
+static void	ledger_unlock(struct ledger *);
+static uint64_t	now_s(void);
+
+static size_t
+ledger_size(uint32_t nslots)
+{
+	return sizeof(struct ledger) + (size_t)nslots *
+	    sizeof(struct ledger_slot);
+}
+
+struct ledger *
+ledger_create(uint32_t nslots)
+{
+	struct ledger	*l;
+
+	if (nslots == 0 || nslots > (1U << 24)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = mmap(NULL, ledger_size(nslots), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l == MAP_FAILED)
+		return NULL;
+	l->nslots = nslots;	/* the rest is zero: every slot free */
+	return l;
+}
+
+void
+ledger_destroy(struct ledger *l)
+{
+	if (l != NULL)
+		munmap(l, ledger_size(l->nslots));
+}
+
+static uint64_t
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void
+ledger_lock(struct ledger *l)
+{
+	uint32_t	expect;
+	unsigned	spins = 0;
+
+	for (;;) {
+		expect = 0;
+		if (atomic_compare_exchange_weak(&l->lock, &expect, 1))
+			return;
+		if (++spins % 64 == 0)
+			sched_yield();
+	}
+}
+
+static void
+ledger_unlock(struct ledger *l)
+{
+	atomic_store(&l->lock, 0);
+}
+
+int
+ledger_attach(struct ledger *l, uid_t uid, uint64_t limit,
+    uint32_t max_sessions, int *need_scan)
+{
+	struct ledger_slot	*s;
+	int			 found = -1, freeslot = -1, idle = -1;
+	uint64_t		 oldest = UINT64_MAX;
+	uint32_t		 i;
+
+	*need_scan = 0;
+	ledger_lock(l);
+	for (i = 0; i < l->nslots; i++) {
+		s = &l->slots[i];
+		if (!atomic_load(&s->inuse)) {
+			if (freeslot == -1)
+				freeslot = (int)i;
+			continue;
+		}
+		if (atomic_load(&s->uid) == (uint32_t)uid) {
+			found = (int)i;
+			break;
+		}
+		if (atomic_load(&s->sessions) == 0 &&
+		    atomic_load(&s->lastuse) < oldest) {
+			oldest = atomic_load(&s->lastuse);
+			idle = (int)i;
+		}
+	}
+	if (found == -1) {
+		found = freeslot != -1 ? freeslot : idle;
+		if (found == -1) {
+			ledger_unlock(l);
+			return LEDGER_FULL;
+		}
+		s = &l->slots[found];
+		atomic_store(&s->uid, (uint32_t)uid);
+		atomic_store(&s->sessions, 0);
+		atomic_store(&s->used, 0);
+		atomic_store(&s->scan, SCAN_NONE);
+		atomic_store(&s->inuse, 1);
+	}
+	s = &l->slots[found];
+	if (atomic_load(&s->sessions) >= max_sessions) {
+		ledger_unlock(l);
+		return LEDGER_TOO_MANY;
+	}
+	atomic_store(&s->limit, limit);
+	if (atomic_fetch_add(&s->sessions, 1) == 0) {
+		/* alone: (re)scan, so that changes made by hand are seen */
+		atomic_store(&s->scan, SCAN_RUNNING);
+		*need_scan = 1;
+	}
+	atomic_store(&s->lastuse, now_s());
+	ledger_unlock(l);
+	return found;
+}
+
+void
+ledger_detach(struct ledger *l, int slot)
+{
+	struct ledger_slot	*s;
+
+	if (slot < 0 || (uint32_t)slot >= l->nslots)
+		return;
+	s = &l->slots[slot];
+	ledger_lock(l);
+	if (atomic_load(&s->sessions) > 0)
+		atomic_fetch_sub(&s->sessions, 1);
+	/* a scanner that died leaves the scan to the next login */
+	if (atomic_load(&s->sessions) == 0 &&
+	    atomic_load(&s->scan) == SCAN_RUNNING)
+		atomic_store(&s->scan, SCAN_NONE);
+	atomic_store(&s->lastuse, now_s());
+	ledger_unlock(l);
+}
+
+int
+ledger_wait_scan(struct ledger *l, int slot, int timeout_ms)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		waited = 0;
+
+	while (atomic_load(&l->slots[slot].scan) == SCAN_RUNNING) {
+		if (waited >= timeout_ms)
+			return -1;
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	return 0;
+}
+
+void
+ledger_set_used(struct ledger *l, int slot, uint64_t used)
+{
+	atomic_store(&l->slots[slot].used, used);
+	atomic_store(&l->slots[slot].scan, SCAN_DONE);
+}
+
+int
+ledger_reserve(struct ledger *l, int slot, uint64_t n)
+{
+	struct ledger_slot	*s = &l->slots[slot];
+	uint64_t		 used, limit, want;
+
+	used = atomic_load(&s->used);
+	do {
+		limit = atomic_load(&s->limit);
+		if (n > UINT64_MAX - used)
+			return -1;
+		want = used + n;
+		if (limit != 0 && want > limit)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&s->used, &used, want));
+	return 0;
+}
+
+void
+ledger_release(struct ledger *l, int slot, uint64_t n)
+{
+	struct ledger_slot	*s = &l->slots[slot];
+	uint64_t		 used, want;
+
+	used = atomic_load(&s->used);
+	do
+		want = used > n ? used - n : 0;
+	while (!atomic_compare_exchange_weak(&s->used, &used, want));
+}
+
+void
+ledger_set_limit(struct ledger *l, uid_t uid, uint64_t limit)
+{
+	uint32_t	i;
+
+	for (i = 0; i < l->nslots; i++)
+		if (atomic_load(&l->slots[i].inuse) &&
+		    atomic_load(&l->slots[i].uid) == (uint32_t)uid)
+			atomic_store(&l->slots[i].limit, limit);
+}
+
+void
+ledger_get(struct ledger *l, int slot, uint64_t *used, uint64_t *limit)
+{
+	*used = atomic_load(&l->slots[slot].used);
+	*limit = atomic_load(&l->slots[slot].limit);
+}
+
+uint32_t
+ledger_sessions(struct ledger *l, uid_t uid)
+{
+	uint32_t	i;
+
+	for (i = 0; i < l->nslots; i++)
+		if (atomic_load(&l->slots[i].inuse) &&
+		    atomic_load(&l->slots[i].uid) == (uint32_t)uid)
+			return atomic_load(&l->slots[i].sessions);
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * The quota ledger: a MAP_SHARED table made by the master before any fork.
+ * One slot per account in use. The hot path (reserve/release) is a CAS on
+ * `used`; attaching and detaching a session take a short spin lock so that
+ * one account never gets two slots.
+ */
+#ifndef MOAT_LEDGER_H
+#define MOAT_LEDGER_H
+
+#include <sys/types.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum { SCAN_NONE = 0, SCAN_RUNNING, SCAN_DONE };
+
+struct ledger_slot {
+	_Atomic uint32_t	inuse;		/* 0 free, 1 owned by uid */
+	_Atomic uint32_t	uid;
+	_Atomic uint32_t	sessions;	/* live sessions of uid */
+	_Atomic uint32_t	scan;		/* SCAN_* */
+	_Atomic uint64_t	used;		/* bytes */
+	_Atomic uint64_t	limit;		/* bytes, 0 = unlimited */
+	_Atomic uint64_t	lastuse;	/* seconds, for reuse order */
+};
+
+struct ledger {
+	_Atomic uint32_t	lock;
+	uint32_t		nslots;
+	struct ledger_slot	slots[];
+};
+
+enum {
+	LEDGER_FULL = -1,		/* no free or idle slot */
+	LEDGER_TOO_MANY = -2,		/* max sessions for this account */
+};
+
+/* mmap a shared ledger of nslots; NULL on failure. */
+struct ledger	*ledger_create(uint32_t nslots);
+void		 ledger_destroy(struct ledger *l);
+/*
+ * Count one more session of uid, at most max_sessions. Returns the slot,
+ * or LEDGER_FULL / LEDGER_TOO_MANY. *need_scan is 1 when this session must
+ * walk the home and call ledger_set_used (it was the only one alive).
+ */
+int		 ledger_attach(struct ledger *l, uid_t uid, uint64_t limit,
+		    uint32_t max_sessions, int *need_scan);
+void		 ledger_detach(struct ledger *l, int slot);
+/* Wait (bounded) until the usage scan of slot is done. 0, or -1 timed out. */
+int		 ledger_wait_scan(struct ledger *l, int slot, int timeout_ms);
+void		 ledger_set_used(struct ledger *l, int slot, uint64_t used);
+/* Reserve n bytes: 0, or -1 when used + n would pass the limit. */
+int		 ledger_reserve(struct ledger *l, int slot, uint64_t n);
+/* Give back n bytes (never below zero). */
+void		 ledger_release(struct ledger *l, int slot, uint64_t n);
+/* Set the limit of uid's slot if it has one (reload). */
+void		 ledger_set_limit(struct ledger *l, uid_t uid, uint64_t limit);
+void		 ledger_get(struct ledger *l, int slot, uint64_t *used,
+		    uint64_t *limit);
+/* Sessions of uid alive now (0 if it has no slot). */
+uint32_t	 ledger_sessions(struct ledger *l, uid_t uid);
+
+#endif

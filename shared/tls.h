@@ -1,0 +1,31 @@
+/*
+ * Server-side TLS (OpenSSL): the jail's context, which holds the real key,
+ * and the session's data context, which only resumes tickets made by the
+ * jail (same ticket keys, same session id context) and holds a throwaway key.
+ */
+#ifndef MOAT_TLS_H
+#define MOAT_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+#include "shared/ftpio.h"
+
+#define TLS_TICKET_KEYS_LEN	80
+
+/* Random ticket keys (name, HMAC and AES secrets). 0 or -1. */
+int	tls_ticket_keys_new(unsigned char *keys);
+/* Context with the configured certificate and key. NULL with err set. */
+SSL_CTX	*tls_server_ctx(const struct config *c, const unsigned char *keys,
+	    char *err, size_t errlen);
+/* Context for data connections: throwaway key, resumption only. */
+SSL_CTX	*tls_data_ctx(const struct config *c, const unsigned char *keys,
+	    char *err, size_t errlen);
+/* ftpio transport over an SSL * (ctx). */
+extern const struct ftpio_ops tls_ftpio_ops;
+/* Last OpenSSL error as text, for logs. */
+const char *tls_errstr(void);
+
+#endif
