@@ -28,6 +28,7 @@
 #define MFMT_DIGITS	14	/* YYYYMMDDHHMMSS */
 
 static int	quote_path(const char *, char *, size_t);
+static void	reply_257(struct session *, const char *, const char *);
 static int	parent_of(struct session *, const char *, char *, size_t);
 static int	stat_path(struct session *, const char *, struct stat *);
 static int	fmt_time(time_t, char *, size_t);
@@ -106,6 +107,29 @@ quote_path(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * 257 "<path>" <text>, written whole: a long path must not lose its
+ * closing quote to the length cap of reply().
+ */
+static void
+reply_257(struct session *s, const char *path, const char *text)
+{
+	char	q[MOAT_PATH_MAX * 2], line[MOAT_PATH_MAX * 2 + 128];
+	int	n;
+
+	if (quote_path(path, q, sizeof(q)) == -1) {
+		reply(s, 257, "%s", text);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "257 \"%s\" %s\r\n", q, text);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		reply(s, 257, "%s", text);
+		return;
+	}
+	log_debug("-> 257 (%d bytes)", n);
+	reply_raw(s, line, (size_t)n);
+}
+
 /* vpath_parent with the reply on failure: -1 when replied. */
 static int
 parent_of(struct session *s, const char *path, char *base, size_t baselen)
@@ -166,14 +190,8 @@ fmt_time(time_t t, char *buf, size_t len)
 void
 cmd_pwd(struct session *s, const char *arg)
 {
-	char	q[MOAT_PATH_MAX * 2];
-
 	(void)arg;
-	if (quote_path(s->cwd, q, sizeof(q)) == -1) {
-		reply(s, 550, "Current directory name too long.");
-		return;
-	}
-	reply(s, 257, "\"%s\" is the current directory.", q);
+	reply_257(s, s->cwd, "is the current directory.");
 }
 
 void
@@ -213,7 +231,6 @@ void
 cmd_mkd(struct session *s, const char *arg)
 {
 	char	path[MOAT_PATH_MAX], base[NAME_MAX + 1];
-	char	q[MOAT_PATH_MAX * 2];
 	int	pfd;
 
 	if (fs_path(s, arg, path, sizeof(path)) == -1)
@@ -231,10 +248,7 @@ cmd_mkd(struct session *s, const char *arg)
 	}
 	close(pfd);
 	log_path("mkdir", path);
-	if (quote_path(path, q, sizeof(q)) == -1)
-		reply(s, 257, "Directory created.");
-	else
-		reply(s, 257, "\"%s\" created.", q);
+	reply_257(s, path, "created.");
 }
 
 void
