@@ -52,7 +52,8 @@ main(int argc, char **argv)
 	int			 ch, rv;
 
 	(void)umask(077);
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	opterr = 0;		/* one line of our own instead */
+	while ((ch = getopt(argc, argv, "+:c:h")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -60,9 +61,11 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return ADM_OK;
+		case ':':
+			return adm_bad("option -%c needs a value", optopt);
 		default:
-			return adm_bad("usage: moatadm [-c FILE] COMMAND "
-			    "(try moatadm -h)");
+			return adm_bad("unknown option -%c; usage: moatadm "
+			    "[-c FILE] COMMAND (try moatadm -h)", optopt);
 		}
 	}
 	argc -= optind;
