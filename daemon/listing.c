@@ -415,8 +415,8 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 	}
 	c->s = s;
 	c->kind = kind;
-	c->who.uid = s->uid;
-	c->who.gid = s->gid;
+	c->who.uid = geteuid();		/* the files' owner in either mode */
+	c->who.gid = getegid();
 	c->who.name = s->user[0] != '\0' ? s->user : NULL;
 	c->now = time(NULL);
 
@@ -504,8 +504,8 @@ cmd_mlst(struct session *s, const char *arg)
 		reply(s, 553, "Bad file name.");
 		return;
 	}
-	who.uid = s->uid;
-	who.gid = s->gid;
+	who.uid = geteuid();
+	who.gid = getegid();
 	who.name = s->user[0] != '\0' ? s->user : NULL;
 	if (strcmp(path, "/") == 0) {
 		if ((fd = vpath_open(s, path, O_PATH | O_DIRECTORY, 0)) == -1) {
