@@ -16,6 +16,7 @@
 #define CL_USER_MAX	256
 #define CL_TIMEOUT	120		/* seconds, any single network wait */
 #define CL_DEPTH_MAX	64		/* get -r / put -r / del -d nesting */
+#define CL_TICKETS	8		/* TLS session tickets kept */
 #define CL_PART_SUFFIX	".moatpart"
 
 enum tls_mode { TLS_OFF, TLS_AUTO, TLS_REQUIRE };
@@ -47,6 +48,10 @@ struct ftp {
 	SSL_CTX			*ctx;
 	SSL			*ssl;
 	SSL_SESSION		*sess;		/* newest control session */
+	/* Unused tickets (control and data connections, newest last):
+	 * TLS 1.3 servers with a stateful cache accept each one once. */
+	SSL_SESSION		*pool[CL_TICKETS];
+	int			 npool;
 	X509			*cert;		/* control peer certificate */
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
@@ -116,6 +121,8 @@ int	tls_init(struct client *);
 int	tls_start_control(struct client *);
 int	tls_start_data(struct client *, struct data *);
 ssize_t	tls_read(SSL *, void *, size_t);
+/* close_notify, then read what the server still sends (tickets). */
+void	tls_close_data(struct data *);
 int	tls_write(SSL *, const void *, size_t);
 void	tls_free(struct ftp *);
 const char *tls_version(struct ftp *);

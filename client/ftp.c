@@ -614,7 +614,7 @@ data_close(struct ftp *f, struct data *d, int abort)
 
 	if (d->ssl != NULL) {
 		if (!abort)
-			(void)SSL_shutdown(d->ssl);
+			tls_close_data(d);
 		SSL_free(d->ssl);
 		d->ssl = NULL;
 	}

@@ -4,6 +4,8 @@
  * connections that resume the control connection's session.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,18 +43,31 @@ tls_seterr(struct ftp *f, const char *what)
 	ERR_clear_error();
 }
 
-/* Keep the newest session of the control connection (TLS 1.3 tickets
- * arrive after the handshake). */
+/*
+ * Keep the newest session of the control connection (TLS 1.3 tickets
+ * arrive after the handshake) as the fallback, and every ticket of the
+ * control and data connections in the pool, each to be used once.
+ */
 static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
 	struct ftp	*f = SSL_get_app_data(ssl);
 
-	if (f == NULL || f->ssl != ssl)
+	if (f == NULL)
 		return 0;
-	if (f->sess != NULL)
-		SSL_SESSION_free(f->sess);
-	f->sess = sess;
+	if (f->npool == CL_TICKETS) {
+		SSL_SESSION_free(f->pool[0]);
+		memmove(f->pool, f->pool + 1, sizeof(f->pool[0]) *
+		    (CL_TICKETS - 1));
+		f->npool--;
+	}
+	f->pool[f->npool++] = sess;
+	if (ssl == f->ssl) {
+		if (f->sess != NULL)
+			SSL_SESSION_free(f->sess);
+		SSL_SESSION_up_ref(sess);
+		f->sess = sess;
+	}
 	return 1;
 }
 
@@ -210,8 +225,9 @@ int
 tls_start_data(struct client *c, struct data *d)
 {
 	struct ftp	*f = &c->f;
+	SSL_SESSION	*sess;
 	X509		*cert;
-	int		 same;
+	int		 same, rv;
 
 	if ((d->ssl = SSL_new(f->ctx)) == NULL) {
 		tls_seterr(f, "SSL_new");
@@ -226,10 +242,15 @@ tls_start_data(struct client *c, struct data *d)
 		ftp_seterr(f, "no TLS session to resume");
 		return -1;
 	}
-	if (SSL_set_session(d->ssl, f->sess) != 1) {
+	sess = f->npool > 0 ? f->pool[--f->npool] : f->sess;
+	rv = SSL_set_session(d->ssl, sess);
+	if (sess != f->sess)
+		SSL_SESSION_free(sess);
+	if (rv != 1) {
 		tls_seterr(f, "SSL_set_session");
 		return -1;
 	}
+	SSL_set_app_data(d->ssl, f);
 	if (handshake(f, d->ssl) == -1)
 		return -1;
 	/* The data peer must be the control peer. */
@@ -304,6 +325,23 @@ tls_write(SSL *ssl, const void *buf, size_t len)
 	return 0;
 }
 
+void
+tls_close_data(struct data *d)
+{
+	struct timeval	tv = { 2, 0 };
+	char		buf[4096];
+	int		i;
+
+	if (SSL_shutdown(d->ssl) < 0) {
+		ERR_clear_error();
+		return;
+	}
+	(void)setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < 16 && SSL_read(d->ssl, buf, sizeof(buf)) > 0; i++)
+		;
+	ERR_clear_error();
+}
+
 const char *
 tls_version(struct ftp *f)
 {
@@ -322,6 +360,8 @@ tls_free(struct ftp *f)
 		SSL_SESSION_free(f->sess);
 		f->sess = NULL;
 	}
+	while (f->npool > 0)
+		SSL_SESSION_free(f->pool[--f->npool]);
 	if (f->cert != NULL) {
 		X509_free(f->cert);
 		f->cert = NULL;

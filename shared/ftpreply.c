@@ -220,7 +220,8 @@ ftpreply_pasv(const char *text, uint8_t addr[4], uint16_t *port)
 	for (s = text; *s != '\0'; s++) {
 		if (!isdigit((unsigned char)*s))
 			continue;
-		if (s > text && isdigit((unsigned char)s[-1]))
+		if (s > text && (isdigit((unsigned char)s[-1]) ||
+		    s[-1] == '-'))
 			continue;
 		if (pasv_at(s, addr, port) == 0)
 			return 0;
