@@ -457,8 +457,10 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 	else
 		ls_one(c, pfd, base, &st);
 	ls_flush(c);
-	data_close(s, &c->dc);
-	if (c->failed || c->dc.aborted)
+	data_close(s, &c->dc);	/* answers ABOR itself */
+	if (c->dc.aborted)
+		;
+	else if (c->failed)
 		reply(s, 426, "Connection closed; transfer aborted.");
 	else
 		reply(s, 226, "Transfer complete.");
