@@ -458,11 +458,9 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 		ls_one(c, pfd, base, &st);
 	ls_flush(c);
 	data_close(s, &c->dc);	/* answers ABOR itself */
-	if (c->dc.aborted)
-		;
-	else if (c->failed)
+	if (!c->dc.aborted && c->failed)
 		reply(s, 426, "Connection closed; transfer aborted.");
-	else
+	else if (!c->dc.aborted)
 		reply(s, 226, "Transfer complete.");
  done:
 	if (d != NULL)
