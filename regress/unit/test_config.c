@@ -1,0 +1,145 @@
+/* Unit tests: configuration parsing, defaults and range checks. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/config.h"
+
+static char	path[] = "/tmp/moat-config-XXXXXX";
+
+static int
+load_text(const char *text, struct config *c, char *err, size_t errlen)
+{
+	int	fd = mkstemp(path);
+	FILE	*fp;
+	int	rv;
+
+	ck_assert_int_ne(fd, -1);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+	rv = config_load(c, path, err, errlen);
+	unlink(path);
+	strcpy(path, "/tmp/moat-config-XXXXXX");
+	return rv;
+}
+
+START_TEST(defaults)
+{
+	struct config	c;
+
+	config_defaults(&c);
+	ck_assert_int_eq(c.nlisten, 1);
+	ck_assert_str_eq(c.listen[0].text, "0.0.0.0:21");
+	ck_assert_int_eq(c.max_clients, 50);
+	ck_assert_int_eq(c.queue_max, 100);
+	ck_assert_int_eq(c.queue_timeout, 30);
+	ck_assert_int_eq(c.max_per_ip, 10);
+	ck_assert_int_eq(c.max_per_user, 5);
+	ck_assert_int_eq(c.ledger_slots, 4096);
+	ck_assert_int_eq(c.tls_require_reuse, 1);
+	ck_assert_int_eq(config_tls_login_required(&c), 1);
+	ck_assert_str_eq(c.jail_user, "nobody");
+}
+END_TEST
+
+START_TEST(good_file)
+{
+	struct config	c;
+	char		err[512] = "";
+
+	ck_assert_int_eq(load_text(
+	    "listen = [\"127.0.0.1:2121\", \"[::1]:2121\"];\n"
+	    "max_clients = 3;\nlog_level = \"debug\";\n"
+	    "tls_cert = \"\";\ntls_key = \"\";\nproxy_protocol = true;\n",
+	    &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.nlisten, 2);
+	ck_assert_int_eq(c.max_clients, 3);
+	ck_assert_int_eq(c.log_level, 3);
+	ck_assert_int_eq(c.proxy_protocol, 1);
+	ck_assert_int_eq(config_tls_login_required(&c), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*text;
+	const char	*want;		/* substring of the error */
+} bad[] = {
+	{ "max_clients = 0;\n", ":1: max_clients: 0 is out of range" },
+	{ "\n\nmax_clients = 100000;\n", ":3: max_clients" },
+	{ "pasv_min_port = 80;\n", "pasv_min_port" },
+	{ "pasv_min_port = 50000;\npasv_max_port = 40000;\n", "above" },
+	{ "no_such_key = 1;\n", ":1: unknown key \"no_such_key\"" },
+	{ "max_clients = \"ten\";\n", "expected an integer" },
+	{ "tls_require_data = 1;\n", "expected true or false" },
+	{ "listen = [\"127.0.0.1\"];\n", "listen: bad address" },
+	{ "listen = [\"127.0.0.1:0\"];\n", "listen: bad address" },
+	{ "listen = [\"[::1:21\"];\n", "listen: bad address" },
+	{ "listen = \"127.0.0.1:21\";\n", "expected a list" },
+	{ "log_level = \"loud\";\n", "unknown level" },
+	{ "log_facility = \"nope\";\n", "unknown facility" },
+	{ "tls_cert = \"/x\";\ntls_key = \"\";\n", "together" },
+	{ "\nmax_clients = = 3;\n", ":2: syntax error" },
+	{ "login_fail_delay = -1;\n", "out of range" },
+	{ "uid_min = 5000;\nuid_max = 4000;\n", "uid_min" },
+};
+
+START_TEST(bad_file)
+{
+	struct config	c;
+	char		err[512] = "";
+
+	ck_assert_int_eq(load_text(bad[_i].text, &c, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, bad[_i].want) != NULL,
+	    "case %d: error \"%s\" lacks \"%s\"", _i, err, bad[_i].want);
+	ck_assert_msg(strstr(err, "/tmp/moat-config-") == err,
+	    "case %d: error \"%s\" does not start with the file name", _i, err);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	struct config	c;
+	char		err[512] = "";
+
+	ck_assert_int_eq(config_load(&c, "/nonexistent/moat.conf", err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/moat.conf"));
+}
+END_TEST
+
+START_TEST(listen_parse)
+{
+	struct listen_addr	l;
+
+	ck_assert_int_eq(config_parse_listen("127.0.0.1:21", &l), 0);
+	ck_assert_int_eq(config_parse_listen("[::1]:2121", &l), 0);
+	ck_assert_int_eq(config_parse_listen("[::1]2121", &l), -1);
+	ck_assert_int_eq(config_parse_listen(":21", &l), -1);
+	ck_assert_int_eq(config_parse_listen("1.2.3.4:65536", &l), -1);
+	ck_assert_int_eq(config_parse_listen("host:21", &l), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc = tcase_create("config");
+	SRunner	*sr;
+	int	 nf;
+
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, good_file);
+	tcase_add_loop_test(tc, bad_file, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, listen_parse);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
