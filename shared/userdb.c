@@ -192,10 +192,14 @@ parse_line(struct userdb *db, char *line)
 	(void)strlcpy(u.name, f[0], sizeof(u.name));
 	if (valid_hash(f[1]) == -1)
 		return "bad password hash";
-	if (strlcpy(u.hash, f[1], sizeof(u.hash)) >= sizeof(u.hash))
-		return "password hash too long";
-	if (parse_u64(f[2], UINT32_MAX - 1, &v) == -1)
-		return "bad uid";
+	if (strlcpy(u.hash, f[1], sizeof(u.hash)) >= sizeof(u.hash)) {
+		why = "password hash too long";
+		goto fail;
+	}
+	if (parse_u64(f[2], UINT32_MAX - 1, &v) == -1) {
+		why = "bad uid";
+		goto fail;
+	}
 	if (v == 0) {
 		why = "uid 0 is not allowed";
 		goto fail;

@@ -677,6 +677,7 @@ def t_db_safety(base):
         check(e.dbtext() == good, "refused db unchanged")
 
     # Concurrent writers never lose an update or tear the file.
+    e.ok("quota before the race", "quota", "alice", "1M")
     procs = []
     for i in range(12):
         procs.append(subprocess.Popen(
@@ -685,7 +686,7 @@ def t_db_safety(base):
             stderr=subprocess.PIPE, start_new_session=True))
     for i in range(6):
         procs.append(subprocess.Popen(
-            [MOATADM, "-c", e.conf, "quota", "alice", "+1M" if i else "1M"],
+            [MOATADM, "-c", e.conf, "quota", "alice", "+1M"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, start_new_session=True))
     for i, p in enumerate(procs):
@@ -696,6 +697,8 @@ def t_db_safety(base):
     check(len(u) == 13, "all 12 concurrent useradds landed", repr(list(u)))
     uids = [f[2] for f in u.values()]
     check(len(set(uids)) == len(uids), "concurrent uids distinct")
+    check(u["alice"][4] == str(7 << 20), "no quota update lost",
+          u["alice"][4])
 
 
 def t_nonroot(base):
