@@ -52,6 +52,14 @@ struct jail {
 	int			 done;
 };
 
+/* A data connection relayed for the session after login. */
+struct drelay {
+	SSL	*ssl;		/* NULL: slot free */
+	int	 fd;		/* the client's data socket */
+	int	 plain;		/* to the session */
+};
+#define RELAY_MAX	4
+
 typedef void	(*jail_handler)(struct jail *, const char *);
 
 static void	jail_user(struct jail *, const char *);
@@ -66,7 +74,12 @@ static void	jail_quit(struct jail *, const char *);
 static void	jail_help(struct jail *, const char *);
 static void	jail_noop(struct jail *, const char *);
 static void	jail_handoff(struct jail *) __attribute__((noreturn));
-static void	jail_relay(struct jail *, int) __attribute__((noreturn));
+static void	jail_relay(struct jail *, int, int) __attribute__((noreturn));
+static int	relay_data_start(struct jail *, int, struct drelay *);
+static void	relay_data_end(struct drelay *, int);
+static int	relay_send(int, const char *, size_t);
+static void	relay_data_step(struct drelay *, short, short);
+static void	relay_timeouts(int, long);
 static void	jail_exit(struct jail *, int, const char *)
 		    __attribute__((noreturn));
 
@@ -312,8 +325,7 @@ static void
 jail_handoff(struct jail *j)
 {
 	struct msg_handoff	h;
-	int			sp[2];
-	int			pass;
+	int			sp[2], rp[2];
 
 	memset(&h, 0, sizeof(h));
 	h.tls = j->ssl != NULL;
@@ -327,33 +339,182 @@ jail_handoff(struct jail *j)
 			fatal("%s: send", __func__);
 		_exit(0);
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) == -1)
 		fatal("%s: socketpair", __func__);
-	pass = sp[1];
-	if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), pass) == -1)
+	if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), sp[1]) == -1 ||
+	    ipc_send(j->sock, MSG_RELAY, NULL, 0, rp[1]) == -1)
 		fatal("%s: send", __func__);
-	close(pass);
+	close(sp[1]);
+	close(rp[1]);
 	close(j->sock);
-	jail_relay(j, sp[0]);
+	jail_relay(j, sp[0], rp[0]);
 }
 
-/* Relay between TLS on the client side and plaintext to the session. */
+/* Bound a blocking handshake or relay write on a data socket. */
 static void
-jail_relay(struct jail *j, int plain)
+relay_timeouts(int fd, long secs)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* The session asks for a data connection it cannot resume: handshake with
+ * the real key and hand back the plaintext end. -1 ends the channel. */
+static int
+relay_data_start(struct jail *j, int rsock, struct drelay *dr)
+{
+	struct ipc_msg	 m;
+	struct drelay	*d = NULL;
+	int		 sp[2], i;
+
+	if (ipc_recv(rsock, &m) != 1)
+		return -1;
+	if (m.type != MSG_DATA_TLS || m.fd == -1 || m.len != 0) {
+		log_warnx("%s: unexpected message %u from the session",
+		    __func__, m.type);
+		if (m.fd != -1)
+			close(m.fd);
+		return -1;
+	}
+	for (i = 0; i < RELAY_MAX && d == NULL; i++)
+		if (dr[i].ssl == NULL)
+			d = &dr[i];
+	relay_timeouts(m.fd, j->cfg->data_timeout);
+	if (d == NULL || (d->ssl = SSL_new(j->ctx)) == NULL ||
+	    SSL_set_fd(d->ssl, m.fd) != 1 || SSL_accept(d->ssl) != 1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_info("data TLS handshake in the relay failed: %s",
+		    d == NULL ? "too many data connections" : tls_errstr());
+		if (d != NULL && d->ssl != NULL)
+			SSL_free(d->ssl);
+		if (d != NULL)
+			d->ssl = NULL;
+		close(m.fd);
+		return ipc_send(rsock, MSG_DATA_TLS_FAIL, NULL, 0, -1);
+	}
+	log_debug("data TLS in the relay: %s %s, %s", SSL_get_version(d->ssl),
+	    SSL_get_cipher_name(d->ssl), SSL_session_reused(d->ssl) ?
+	    "resumed" : "full handshake");
+	d->fd = m.fd;
+	d->plain = sp[0];
+	if (ipc_send(rsock, MSG_DATA_TLS_OK, NULL, 0, sp[1]) == -1) {
+		close(sp[1]);
+		relay_data_end(d, 0);
+		return -1;
+	}
+	close(sp[1]);
+	return 0;
+}
+
+static void
+relay_data_end(struct drelay *d, int notify)
+{
+	if (notify)
+		(void)SSL_shutdown(d->ssl);
+	SSL_free(d->ssl);
+	d->ssl = NULL;
+	close(d->fd);
+	close(d->plain);
+	d->fd = d->plain = -1;
+}
+
+/* Write all of buf to a plaintext socket. */
+static int
+relay_send(int fd, const char *buf, size_t n)
+{
+	ssize_t	r;
+
+	while (n > 0) {
+		r = send(fd, buf, n, MSG_NOSIGNAL);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		buf += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* One round of a data relay after poll: TLS -> plaintext (an upload) and
+ * plaintext -> TLS (a download). */
+static void
+relay_data_step(struct drelay *d, short tlsev, short plainev)
 {
 	static char	buf[16384];
-	struct pollfd	pfd[2];
 	size_t		n;
 	ssize_t		r;
+	int		e;
+
+	if (SSL_pending(d->ssl) > 0 || (tlsev & (POLLIN | POLLHUP | POLLERR))) {
+		if (SSL_read_ex(d->ssl, buf, sizeof(buf), &n) != 1) {
+			e = SSL_get_error(d->ssl, 0);
+			ERR_clear_error();
+			if (e != SSL_ERROR_WANT_READ)
+				relay_data_end(d, e == SSL_ERROR_ZERO_RETURN);
+			return;
+		}
+		if (relay_send(d->plain, buf, n) == -1) {
+			relay_data_end(d, 0);
+			return;
+		}
+	}
+	if (plainev & (POLLIN | POLLHUP | POLLERR)) {
+		r = read(d->plain, buf, sizeof(buf));
+		if (r == -1 && errno == EINTR)
+			return;
+		if (r <= 0) {
+			relay_data_end(d, r == 0);
+			return;
+		}
+		if (SSL_write_ex(d->ssl, buf, (size_t)r, &n) != 1) {
+			ERR_clear_error();
+			relay_data_end(d, 0);
+		}
+	}
+}
+
+/*
+ * Relay between TLS on the client side and plaintext to the session, and
+ * serve the session's data relay requests (rsock).
+ */
+static void
+jail_relay(struct jail *j, int plain, int rsock)
+{
+	static char	buf[16384];
+	struct drelay	dr[RELAY_MAX];
+	struct pollfd	pfd[3 + 2 * RELAY_MAX];
+	size_t		n;
+	ssize_t		r;
+	int		i, pending;
 
 	setproctitle("[relay]");
+	for (i = 0; i < RELAY_MAX; i++) {
+		dr[i].ssl = NULL;
+		dr[i].fd = dr[i].plain = -1;
+	}
 	for (;;) {
+		pending = SSL_pending(j->ssl) > 0;
 		pfd[0].fd = j->fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = plain;
 		pfd[1].events = POLLIN;
-		if (SSL_pending(j->ssl) == 0 &&
-		    poll(pfd, 2, -1) == -1) {
+		pfd[2].fd = rsock;
+		pfd[2].events = POLLIN;
+		for (i = 0; i < RELAY_MAX; i++) {
+			pfd[3 + 2 * i].fd = dr[i].fd;
+			pfd[3 + 2 * i].events = POLLIN;
+			pfd[4 + 2 * i].fd = dr[i].plain;
+			pfd[4 + 2 * i].events = POLLIN;
+			if (dr[i].ssl != NULL && SSL_pending(dr[i].ssl) > 0)
+				pending = 1;
+		}
+		if (poll(pfd, 3 + 2 * RELAY_MAX, pending ? 0 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -363,13 +524,10 @@ jail_relay(struct jail *j, int plain)
 			if (SSL_read_ex(j->ssl, buf, sizeof(buf), &n) != 1) {
 				int e = SSL_get_error(j->ssl, 0);
 
-				if (e == SSL_ERROR_WANT_READ)
-					continue;
+				if (e != SSL_ERROR_WANT_READ)
+					break;
+			} else if (relay_send(plain, buf, n) == -1)
 				break;
-			}
-			if (write(plain, buf, n) != (ssize_t)n)
-				break;
-			pfd[1].revents = 0;	/* poll again */
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			r = read(plain, buf, sizeof(buf));
@@ -377,6 +535,15 @@ jail_relay(struct jail *j, int plain)
 				break;
 			if (SSL_write_ex(j->ssl, buf, (size_t)r, &n) != 1)
 				break;
+		}
+		for (i = 0; i < RELAY_MAX; i++)
+			if (dr[i].ssl != NULL)
+				relay_data_step(&dr[i], pfd[3 + 2 * i].revents,
+				    pfd[4 + 2 * i].revents);
+		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR) &&
+		    relay_data_start(j, rsock, dr) == -1) {
+			close(rsock);	/* the session is gone or misbehaved */
+			rsock = -1;
 		}
 	}
 	(void)SSL_shutdown(j->ssl);
@@ -410,6 +577,7 @@ jail_run(struct monitor_args *ma, int sock)
 		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);
 	sandbox_common();
 	setproctitle("[jail] %s", ma->peerstr);
+	sandbox_seccomp_jail();
 	ftpio_init(&j.io, j.fd, NULL, NULL);
 	j.deadline = now_ms() + ma->cfg->login_timeout * 1000L;
 	jail_reply(&j, 220, "moatftpd ready.");

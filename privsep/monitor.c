@@ -28,7 +28,7 @@
 #include "shared/scoreboard.h"
 #include "shared/userdb.h"
 
-enum mstate { M_AUTH, M_HANDOFF };
+enum mstate { M_AUTH, M_HANDOFF, M_RELAY };
 
 static int32_t	monitor_auth(struct monitor_args *, const struct msg_auth *,
 		    struct session_args *, int *);
@@ -137,6 +137,7 @@ monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
 		sa->chrooted = 0;
 	}
 	sandbox_common();
+	sandbox_seccomp_session();
 	ma->session_entry(sa);
 	_exit(0);
 }
@@ -158,6 +159,7 @@ monitor_run(struct monitor_args *ma)
 	if ((sa = calloc(1, sizeof(*sa))) == NULL)
 		fatal("%s: calloc", __func__);
 	sa->slot = -1;
+	sa->relayfd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("%s: socketpair", __func__);
 	switch ((jail = fork())) {
@@ -209,6 +211,16 @@ monitor_run(struct monitor_args *ma)
 			sa->utf8 = h.utf8 != 0;
 			memcpy(sa->pending, h.pending, h.npending);
 			sa->npending = h.npending;
+			if (sa->tls) {
+				state = M_RELAY;	/* the relay channel next */
+				continue;
+			}
+			close(sp[0]);
+			monitor_session(ma, sa, jail);
+		} else if (m.type == MSG_RELAY && state == M_RELAY) {
+			if (m.fd == -1 || m.len != 0)
+				goto bad;
+			sa->relayfd = m.fd;
 			close(sp[0]);
 			monitor_session(ma, sa, jail);
 		} else

@@ -10,6 +10,20 @@ enum privsep_msg {
 	MSG_AUTH = 1,		/* jail -> monitor: struct msg_auth */
 	MSG_AUTH_RESULT,	/* monitor -> jail: int32_t AUTH_* */
 	MSG_HANDOFF,		/* jail -> monitor: struct msg_handoff + fd */
+	MSG_RELAY,		/* jail -> monitor, after a TLS handoff: the
+				   session's end of the data relay channel */
+};
+
+/*
+ * Session <-> TLS relay (the jail after a TLS login), over the relay
+ * channel. A PROT P data connection that does not resume the control
+ * session needs the real key: the session passes the raw socket, the relay
+ * does the handshake and hands back the plaintext end of a socketpair.
+ */
+enum relay_msg {
+	MSG_DATA_TLS = 16,	/* session -> relay: data socket (fd), no data */
+	MSG_DATA_TLS_OK,	/* relay -> session: plaintext end (fd) */
+	MSG_DATA_TLS_FAIL,	/* relay -> session: the handshake failed */
 };
 
 enum { AUTH_OK = 0, AUTH_FAIL, AUTH_TOO_MANY, AUTH_LEDGER_FULL };
@@ -41,5 +55,9 @@ void	sandbox_drop(const char *dir, uid_t uid, gid_t gid);
 int	sandbox_landlock(const char *dir);
 /* no_new_privs, not dumpable, rlimits for a role. */
 void	sandbox_common(void);
+
+/* seccomp.c: filters per role, loaded last. */
+void	sandbox_seccomp_jail(void);
+void	sandbox_seccomp_session(void);
 
 #endif

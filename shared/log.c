@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <bsd/string.h>
+#define LIBBSD_NETBSD_VIS
 #include <bsd/vis.h>
 
 #include "shared/log.h"
