@@ -111,7 +111,11 @@ sandbox_seccomp_jail(void)
 	for (i = 0; i < sizeof(jail_allow) / sizeof(jail_allow[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, jail_allow[i], 0) != 0)
 			fatalx("seccomp rule %d", jail_allow[i]);
-	/* rt_sigaction for SIGSYS only was set above; no more signals */
+	/* syslog(3) may reconnect to /dev/log: unix sockets only */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) != 0)
+		fatalx("seccomp rule socket");
 	load(ctx, "jail");
 }
 
