@@ -30,6 +30,8 @@
 #include "daemon/datachan.h"
 #include "daemon/master.h"
 #include "daemon/session.h"
+#include "privsep/ipc.h"
+#include "privsep/privsep.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 #include "shared/tls.h"
@@ -351,10 +353,114 @@ fail:
 }
 
 static int
+full_handshake_cb(SSL *ssl, void *arg)
+{
+	(void)ssl;
+	*(int *)arg = 1;	/* a certificate is needed: not a resumption */
+	return 0;		/* stop the scratch handshake here */
+}
+
+/*
+ * Would the client's hello resume the control session? Peek it (it stays in
+ * the socket) and replay it into a scratch SSL whose output goes nowhere.
+ * 1 it resumes, 0 it does not (or we cannot tell), -1 no hello came.
+ */
+static int
+data_hello_resumes(struct session *s, int fd)
+{
+	static unsigned char	 hello[5 + 16384];
+	const struct timespec	 nap = { 0, 5 * 1000000L };
+	long			 deadline = now_ms() + s->cfg->data_timeout * 1000;
+	size_t			 need = 5;
+	ssize_t			 r;
+	struct pollfd		 pfd;
+	SSL			*ssl;
+	BIO			*rb, *wb;
+	int			 full = 0, resumed;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (now_ms() >= deadline || (poll(&pfd, 1,
+		    (int)(deadline - now_ms())) == -1 && errno != EINTR))
+			return -1;
+		r = recv(fd, hello, need, MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0)
+			return -1;
+		if (r == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (r >= 5 && need == 5) {
+			if (hello[0] != 0x16)	/* not a handshake record */
+				return 0;
+			need += (size_t)hello[3] << 8 | hello[4];
+			if (need > sizeof(hello))
+				return 0;
+			continue;
+		}
+		if (r >= 0 && (size_t)r >= need)
+			break;
+		(void)nanosleep(&nap, NULL);	/* the rest is on its way */
+	}
+	rb = BIO_new(BIO_s_mem());
+	wb = BIO_new(BIO_s_null());
+	if (rb == NULL || wb == NULL || (ssl = SSL_new(s->data_ctx)) == NULL) {
+		BIO_free(rb);
+		BIO_free(wb);
+		ERR_clear_error();
+		return 0;
+	}
+	(void)BIO_write(rb, hello, (int)need);
+	SSL_set_bio(ssl, rb, wb);
+	SSL_set_cert_cb(ssl, full_handshake_cb, &full);
+	(void)SSL_accept(ssl);
+	resumed = !full && SSL_session_reused(ssl);
+	SSL_free(ssl);
+	ERR_clear_error();
+	return resumed;
+}
+
+/* Have the TLS relay (it holds the key) do a full handshake; the data then
+ * flows in plaintext between the relay and us. */
+static int
+data_tls_relay(struct session *s, struct dataconn *dc)
+{
+	struct ipc_msg	m;
+
+	if (ipc_send(s->relayfd, MSG_DATA_TLS, NULL, 0, dc->fd) == -1 ||
+	    ipc_recv(s->relayfd, &m) != 1) {
+		log_warn("%s: the TLS relay is gone", __func__);
+		reply(s, 425, "TLS handshake on the data connection failed.");
+		return -1;
+	}
+	if (m.type != MSG_DATA_TLS_OK || m.fd == -1 || m.len != 0) {
+		if (m.fd != -1)
+			close(m.fd);
+		log_warnx("data TLS handshake in the relay failed");
+		reply(s, 425, "TLS handshake on the data connection failed.");
+		return -1;
+	}
+	close(dc->fd);
+	dc->fd = m.fd;
+	log_debug("data connection without resumption: TLS in the relay");
+	return 0;
+}
+
+static int
 data_tls(struct session *s, struct dataconn *dc)
 {
 	struct timeval	tv;
+	int		r;
 
+	if (!s->cfg->tls_require_reuse && s->relayfd != -1) {
+		if ((r = data_hello_resumes(s, dc->fd)) == -1) {
+			log_warnx("no TLS hello on the data connection");
+			reply(s, 425, "TLS handshake on the data connection "
+			    "failed.");
+			return -1;
+		}
+		if (r == 0)
+			return data_tls_relay(s, dc);
+	}
 	tv.tv_sec = s->cfg->data_timeout;
 	tv.tv_usec = 0;
 	(void)setsockopt(dc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -364,9 +470,14 @@ data_tls(struct session *s, struct dataconn *dc)
 		reply(s, 425, "TLS handshake on the data connection failed.");
 		return -1;
 	}
-	if (!SSL_session_reused(dc->ssl) && s->cfg->tls_require_reuse) {
+	if (!SSL_session_reused(dc->ssl)) {
+		/* only the throwaway certificate was shown: never serve that */
 		log_warnx("data connection did not resume the TLS session");
-		reply(s, 522, "TLS session reuse required.");
+		if (s->cfg->tls_require_reuse)
+			reply(s, 522, "TLS session reuse required.");
+		else
+			reply(s, 425, "TLS handshake on the data connection "
+			    "failed.");
 		return -1;
 	}
 	memset(&tv, 0, sizeof(tv));

@@ -451,6 +451,7 @@ session_main(struct session_args *a)
 	s->prot_p = a->prot_p;
 	s->utf8 = a->utf8;
 	s->data_ctx = a->data_ctx;
+	s->relayfd = a->relayfd;
 	s->ledger = a->ledger;
 	s->slot = a->slot;
 	s->sb = a->sb;

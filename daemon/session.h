@@ -53,6 +53,7 @@ struct session {
 	int			 pbsz;
 	int			 prot_p;
 	SSL_CTX			*data_ctx;
+	int			 relayfd;	/* to the TLS relay, -1: none */
 
 	/* quota */
 	struct ledger		*ledger;

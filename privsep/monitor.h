@@ -22,6 +22,7 @@ struct userdb;
 struct session_args {
 	const struct config	*cfg;
 	int			 ctlfd;		/* control: socket or TLS relay */
+	int			 relayfd;	/* data relay channel, -1: none */
 	int			 tls;		/* control is TLS (via the jail) */
 	int			 pbsz;
 	int			 prot_p;	/* PROT P was given before login */
