@@ -1,0 +1,715 @@
+#!/usr/bin/python3
+"""moatftp integration tests: the real client against a vsftpd started here
+(a throwaway Unix user, self-signed TLS, rate-limited so transfers can be cut)
+and against moatftpd (through moatlib). Standard library only.
+
+Run: /usr/bin/python3 regress/integ/test_client.py   (binaries: $MOAT_BUILD)
+"""
+import hashlib
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import moatlib  # noqa: E402
+
+MOATFTP = moatlib.MOATFTP
+CN_FILE = "中文文件.txt"
+CN_DIR = "目录"
+
+
+def md5(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def wait_port(port, proc, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited %d" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start on port %d" % port)
+
+
+def make_cert(d, name, cn="localhost"):
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=" + cn, "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class Vsftpd:
+    """vsftpd on a free loopback port, one throwaway Unix user."""
+
+    has_hash = False
+    name = "vsftpd"
+
+    def __init__(self, rate=4000000):
+        self.dir = tempfile.mkdtemp(prefix="moatcli-vs-")
+        os.chmod(self.dir, 0o755)
+        self.user = "mcli%d" % (os.getpid() % 100000)
+        self.password = "pw-%d-secret" % os.getpid()
+        self.root = os.path.join(self.dir, "home")
+        os.makedirs(self.root)
+        subprocess.run(["userdel", self.user], capture_output=True)
+        subprocess.run(["useradd", "-M", "-d", self.root, "-s", "/bin/bash",
+                        self.user], check=True, capture_output=True)
+        subprocess.run(["chpasswd"], input="%s:%s\n" % (self.user,
+                       self.password), text=True, check=True)
+        shutil.chown(self.root, self.user, self.user)
+        os.makedirs("/var/run/vsftpd/empty", exist_ok=True)
+        self.cert, self.key = make_cert(self.dir, "cert")
+        self.cert2, self.key2 = make_cert(self.dir, "cert2")
+        self.rate = rate
+        self.proc = None
+        self.start(self.cert, self.key)
+
+    def start(self, cert, key):
+        self.port = moatlib.free_port()
+        base = 30000 + (os.getpid() % 300) * 100
+        conf = os.path.join(self.dir, "vsftpd.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1",
+                "listen_port=%d" % self.port, "background=NO",
+                "anonymous_enable=NO", "local_enable=YES", "write_enable=YES",
+                "pasv_min_port=%d" % base, "pasv_max_port=%d" % (base + 99),
+                "chroot_local_user=YES", "allow_writeable_chroot=YES",
+                "local_root=" + self.root, "force_dot_files=YES",
+                "secure_chroot_dir=/var/run/vsftpd/empty",
+                "pam_service_name=vsftpd", "seccomp_sandbox=NO",
+                "local_max_rate=%d" % self.rate, "local_umask=022",
+                "ssl_enable=YES", "rsa_cert_file=" + cert,
+                "rsa_private_key_file=" + key, "require_ssl_reuse=YES",
+                "force_local_logins_ssl=NO", "force_local_data_ssl=NO",
+                "xferlog_enable=NO", ""]))
+        self.proc = subprocess.Popen(["vsftpd", conf],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def restart(self, cert, key):
+        self.kill()
+        self.start(cert, key)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def stop(self):
+        self.kill()
+        subprocess.run(["userdel", self.user], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def target(self):
+        return "%s@127.0.0.1:%d" % (self.user, self.port)
+
+    def rpath(self, *names):
+        return os.path.join(self.root, *names)
+
+
+class Moatd:
+    """moatftpd through moatlib; alice has a 1 GiB quota, bob 200000 bytes."""
+
+    has_hash = True
+    name = "moatftpd"
+
+    def __init__(self):
+        self.d = moatlib.Daemon(tls=True, users={"alice": 1 << 30,
+                                                 "bob": 200000})
+        self.d.start()
+        self.user, self.port = "alice", self.d.port
+        self.password = self.d.passwords["alice"]
+        self.cert = self.d.cert
+        self.root = self.d.home("alice")
+
+    def stop(self):
+        self.d.stop()
+
+    def target(self, user="alice"):
+        return "%s@127.0.0.1:%d" % (user, self.port)
+
+    def rpath(self, *names):
+        return os.path.join(self.root, *names)
+
+
+class Env:
+    """A client home (known_hosts, netrc) and a local work dir."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.dir = tempfile.mkdtemp(prefix="moatcli-")
+        self.home = os.path.join(self.dir, "home")
+        self.work = os.path.join(self.dir, "work")
+        os.makedirs(self.home)
+        os.makedirs(self.work)
+
+    def env(self, password=True, **extra):
+        e = {"PATH": "/usr/bin:/bin", "HOME": self.home, "LANG": "C.UTF-8",
+             "TERM": "xterm"}
+        if password:
+            e["MOATFTP_PASSWORD"] = self.srv.password
+        e.update(extra)
+        return e
+
+    def argv(self, *cmds, opts=(), cafile=True, target=None):
+        a = [MOATFTP] + list(opts)
+        if cafile:
+            a += ["--cafile", self.srv.cert]
+        return a + [target or self.srv.target()] + list(cmds)
+
+    def run(self, *cmds, opts=(), cafile=True, env=None, target=None,
+            timeout=120, input=None):
+        return subprocess.run(self.argv(*cmds, opts=opts, cafile=cafile,
+                                        target=target),
+                              cwd=self.work, env=env or self.env(),
+                              capture_output=True, timeout=timeout,
+                              input=input if input is not None else b"")
+
+    def ok(self, *cmds, **kw):
+        p = self.run(*cmds, **kw)
+        if p.returncode != 0:
+            raise AssertionError("%s: rc %d\n%s%s" % (cmds, p.returncode,
+                                 p.stdout.decode(errors="replace"),
+                                 p.stderr.decode(errors="replace")))
+        return p.stdout.decode(), p.stderr.decode()
+
+    def fail(self, *cmds, want=None, **kw):
+        p = self.run(*cmds, **kw)
+        err = p.stderr.decode()
+        if p.returncode == 0:
+            raise AssertionError("%s: expected failure, got rc 0" % (cmds,))
+        lines = [x for x in err.splitlines() if x.strip()]
+        if not lines:
+            raise AssertionError("%s: failed without a message" % (cmds,))
+        if want and not re.search(want, err):
+            raise AssertionError("%s: stderr %r lacks %r" % (cmds, err, want))
+        return p.stdout.decode(), err
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def lp(self, *names):
+        return os.path.join(self.work, *names)
+
+
+def run_pty(argv, env, cwd, dialogue=(), timeout=60):
+    """Run argv on a pseudo-terminal; dialogue: (expect-bytes, send-bytes).
+    Returns (rc, output bytes)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.chdir(cwd)
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.time() + timeout
+    steps = list(dialogue)
+    try:
+        while time.time() < deadline:
+            if steps and steps[0][0] in out:
+                os.write(fd, steps.pop(0)[1])
+                out += b"\x00"      # consume: next expect needs new output
+                continue
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if not r:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        if time.time() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
+def kill_midway(env, srv, cmd, watch, size):
+    """Start the client, SIGKILL it once watch (a part file) has some but
+    not all bytes. Returns the part size left."""
+    p = subprocess.Popen(env.argv(cmd), cwd=env.work, env=env.env(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline and p.poll() is None:
+            try:
+                n = os.path.getsize(watch)
+            except OSError:
+                n = 0
+            if n > 0:
+                break
+            time.sleep(0.002)
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+        p.wait()
+    # the server may still be flushing what it got
+    last, stable = -1, 0
+    for _ in range(100):
+        n = os.path.getsize(watch) if os.path.exists(watch) else 0
+        stable = stable + 1 if n == last else 0
+        if stable >= 3:
+            break
+        last = n
+        time.sleep(0.05)
+    if not 0 < last < size:
+        raise AssertionError("cut at %d of %d bytes: not midway" % (last,
+                             size))
+    return last
+
+
+# ---------------------------------------------------------------- tests
+
+def t_roundtrip(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(e.lp("a.bin"), 300000, seed=1)
+        out, _ = e.ok("put a.bin")
+        assert "a.bin" in out, out
+        assert ("MD5 verified" if srv.has_hash else "not verified") in out, \
+            out
+        assert md5(srv.rpath("a.bin")) == md5(e.lp("a.bin"))
+        assert not os.path.exists(srv.rpath(".a.bin.moatpart"))
+        out, _ = e.ok("get a.bin newdir/sub")     # missing localdir created
+        assert md5(e.lp("newdir", "sub", "a.bin")) == md5(e.lp("a.bin"))
+        assert not os.path.exists(e.lp("newdir", "sub", "a.bin.moatpart"))
+        if srv.has_hash:
+            out, _ = e.ok("get -f a.bin newdir", opts=["--hash=sha256"])
+            assert "SHA-256 verified" in out, out
+        out, _ = e.ok("get -f a.bin", opts=["--active"])
+        assert md5(e.lp("a.bin")) == md5(srv.rpath("a.bin"))
+    finally:
+        e.cleanup()
+
+
+def t_clash(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(e.lp("c.bin"), 1000, seed=2)
+        e.ok("put c.bin")
+        _, err = e.fail("put c.bin", want="remote file exists: c.bin")
+        _, err = e.fail("get c.bin", want="local file exists: c.bin")
+        assert len(err.strip().splitlines()) == 1, err
+        moatlib.make_file(e.lp("c.bin"), 2000, seed=3)
+        e.ok("put -f c.bin")
+        assert os.path.getsize(srv.rpath("c.bin")) == 2000
+        moatlib.make_file(e.lp("c.bin"), 10, seed=4)
+        e.ok("get -f c.bin")
+        assert os.path.getsize(e.lp("c.bin")) == 2000
+    finally:
+        e.cleanup()
+
+
+def t_commands(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(e.lp("f.txt"), 5000, seed=5)
+        out, _ = e.ok("mkdir d1", "cd d1", "pwd", "put f.txt", "mkdir sub",
+                      "ls", "cd ..", "mv d1/f.txt d1/g.txt", "ls d1",
+                      "rmdir d1/sub", "del -f d1/g.txt", "rmdir d1", "ls")
+        lines = out.splitlines()
+        assert "/d1" in lines, out
+        # ls inside d1: the directory first, then the file, then counts
+        i = next(k for k, x in enumerate(lines) if x.endswith("sub/"))
+        assert lines[i + 1].endswith("f.txt") and "4.9K" in lines[i + 1], out
+        assert lines[i + 2].startswith("1 directory, 1 file"), out
+        assert any(x.endswith("g.txt") for x in lines), out
+        assert lines[-1].startswith("0 directories, 0 files"), out
+        assert not os.path.exists(srv.rpath("d1"))
+        # a tree, deleted with -y; refused without it when not a terminal
+        os.makedirs(e.lp("t", "a", "b"))
+        for n, p in enumerate(["t/x", "t/a/y", "t/a/b/z"]):
+            moatlib.make_file(e.lp(p), 100 * n + 1, seed=n)
+        e.ok("put -r t")
+        assert os.path.getsize(srv.rpath("t", "a", "b", "z")) == 201
+        e.fail("del -d t", want="not confirmed")
+        assert os.path.exists(srv.rpath("t"))
+        e.ok("del -d -y t")
+        assert not os.path.exists(srv.rpath("t"))
+        # local commands
+        os.makedirs(e.lp("loc"))
+        out, _ = e.ok("lcd loc", "lpwd", "lls")
+        assert out.splitlines()[0].endswith("/work/loc"), out
+        assert "0 directories, 0 files" in out, out
+        out, _ = e.ok("help")
+        for c in ("ls", "get", "put", "del", "mv", "show", "quota", "lcd",
+                  "lls", "lpwd", "exit"):
+            assert re.search(r"^  %s\b" % c, out, re.M), c
+        out, _ = e.ok("help get")
+        assert "usage: get [-r] [-f] remote [localdir]" in out, out
+        out, _ = e.ok("show")
+        assert "user:    %s" % srv.user in out and "cwd:     /" in out, out
+        assert "TLSv1" in out, out
+        out, _ = e.ok("pwd", "exit", "mkdir never")
+        assert not os.path.exists(srv.rpath("never"))
+    finally:
+        e.cleanup()
+
+
+def t_bad_args(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(e.lp("x"), 10)
+        for cmd, want in [
+                ("frobnicate", "unknown command"),
+                ("get", "usage: get"), ("put", "usage: put"),
+                ("get -z x", "unknown option"), ("del x", "-f .* or -d"),
+                ("del -f -d x", "-f .* or -d"), ("mv a", "usage: mv"),
+                ("mkdir", "usage: mkdir"), ("pwd extra", "usage: pwd"),
+                ("cd /no/such", "cd: /no/such"),
+                ("rmdir nosuch", "rmdir: nosuch"),
+                ("del -f nosuch", "del: nosuch"),
+                ("mv nosuch b", "mv: nosuch"),
+                ("get nosuch", "get: nosuch"),
+                ("put nosuch.local", "put: nosuch.local"),
+                ("put .", "not a file name|not a regular file"),
+                ("ls /no/such/dir", "ls: /no/such/dir"),
+                ("lcd /no/such", "lcd: /no/such"),
+                ("lls /no/such", "lls: /no/such"),
+                ("help nosuch", "no such command"),
+                ("get 'unterminated", "unmatched quote")]:
+            _, err = e.fail(cmd, want=want)
+            assert len(err.strip().splitlines()) == 1, (cmd, err)
+        # stops at the first failure
+        e.fail("cd /no/such", "mkdir after")
+        assert not os.path.exists(srv.rpath("after"))
+        assert not os.path.exists(e.lp("nosuch.moatpart")) or True
+    finally:
+        e.cleanup()
+
+
+def t_exit_codes(srv):
+    e = Env(srv)
+    try:
+        p = e.run("ls", env=e.env(MOATFTP_PASSWORD="wrong-password"))
+        assert p.returncode == 1 and b"login failed" in p.stderr, p.stderr
+        p = e.run("ls", target="%s@127.0.0.1:%d" % (srv.user,
+                                                    moatlib.free_port()))
+        assert p.returncode == 1 and b"refused" in p.stderr, p.stderr
+        p = subprocess.run([MOATFTP, "--tls=maybe", "h"], capture_output=True,
+                           timeout=10)
+        assert p.returncode == 2 and b"--tls=maybe" in p.stderr
+        p = subprocess.run([MOATFTP], capture_output=True, timeout=10)
+        assert p.returncode == 2 and b"usage" in p.stderr
+        p = subprocess.run([MOATFTP, "-P", "0", "h"], capture_output=True,
+                           timeout=10)
+        assert p.returncode == 2
+        # no password source and no terminal
+        p = e.run("ls", env=e.env(password=False))
+        assert p.returncode == 1 and b"no password" in p.stderr, p.stderr
+        # plain FTP refused by --tls=require only if the server lacks TLS;
+        # --tls=off works against a server that allows it
+        out, _ = e.ok("pwd", opts=["--tls=off"], cafile=False) \
+            if srv.name == "vsftpd" else ("/\n", "")
+        assert out.strip() == "/", out
+    finally:
+        e.cleanup()
+
+
+def t_verbose_quiet(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(e.lp("q.bin"), 1000)
+        out, err = e.ok("put q.bin", opts=["-v"])
+        assert "-> PASS ****" in err, err
+        assert srv.password not in err and srv.password not in out
+        assert "<- 230" in err, err
+        out, err = e.ok("get -f q.bin", "pwd", opts=["-q"])
+        assert out == "/\n", repr(out)
+        assert err == "", err
+    finally:
+        e.cleanup()
+
+
+def t_netrc(srv):
+    e = Env(srv)
+    try:
+        nrc = os.path.join(e.home, ".netrc")
+        with open(nrc, "w") as f:
+            f.write("machine other login x password y\n"
+                    "machine 127.0.0.1 login %s password %s\n" %
+                    (srv.user, srv.password))
+        os.chmod(nrc, 0o600)
+        out, _ = e.ok("pwd", env=e.env(password=False),
+                      target="127.0.0.1:%d" % srv.port)
+        assert out.strip() == "/", out
+        os.chmod(nrc, 0o644)        # readable by others: ignored
+        e.fail("pwd", env=e.env(password=False), want="readable by others")
+    finally:
+        e.cleanup()
+
+
+def t_resume_download(srv):
+    e = Env(srv)
+    try:
+        size = 12 << 20 if srv.name == "vsftpd" else 160 << 20
+        moatlib.make_file(srv.rpath("big.bin"), size, seed=7)
+        if srv.name == "vsftpd":
+            shutil.chown(srv.rpath("big.bin"), srv.user, srv.user)
+        cut = kill_midway(e, srv, "get big.bin", e.lp("big.bin.moatpart"),
+                          size)
+        assert not os.path.exists(e.lp("big.bin"))
+        out, _ = e.ok("get big.bin")
+        assert "resuming big.bin from %d" % cut in out, out
+        assert md5(e.lp("big.bin")) == md5(srv.rpath("big.bin"))
+        assert not os.path.exists(e.lp("big.bin.moatpart"))
+    finally:
+        e.cleanup()
+
+
+def t_resume_upload(srv):
+    e = Env(srv)
+    try:
+        size = 12 << 20 if srv.name == "vsftpd" else 160 << 20
+        moatlib.make_file(e.lp("up.bin"), size, seed=8)
+        cut = kill_midway(e, srv, "put up.bin", srv.rpath(".up.bin.moatpart"),
+                          size)
+        assert not os.path.exists(srv.rpath("up.bin"))
+        out, _ = e.ok("put up.bin")
+        assert "resuming up.bin from %d" % cut in out, out
+        assert md5(srv.rpath("up.bin")) == md5(e.lp("up.bin"))
+        assert not os.path.exists(srv.rpath(".up.bin.moatpart"))
+    finally:
+        e.cleanup()
+
+
+def t_corrupt_part(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("cor.bin"), 500000, seed=9)
+        with open(srv.rpath("cor.bin"), "rb") as f:
+            prefix = bytearray(f.read(200000))
+        prefix[1000] ^= 0xff
+        with open(e.lp("cor.bin.moatpart"), "wb") as f:
+            f.write(prefix)
+        _, err = e.fail("get cor.bin", want="MISMATCH")
+        digests = re.findall(r"\b[0-9a-f]{32}\b", err)
+        assert len(set(digests)) == 2, err
+        assert md5(srv.rpath("cor.bin")) in digests, err
+        assert os.path.exists(e.lp("cor.bin.moatpart"))
+        assert not os.path.exists(e.lp("cor.bin"))
+        os.unlink(e.lp("cor.bin.moatpart"))
+        e.ok("get cor.bin")
+        assert md5(e.lp("cor.bin")) == md5(srv.rpath("cor.bin"))
+    finally:
+        e.cleanup()
+
+
+def t_quota(srv):
+    e = Env(srv)
+    try:
+        if srv.name == "vsftpd":
+            e.fail("quota", want="not supported")
+            out, _ = e.ok("show")
+            assert "quota:   not reported" in out, out
+            return
+        moatlib.make_file(e.lp("qq.bin"), 100000)
+        e.ok("put qq.bin")
+        out, _ = e.ok("quota")
+        assert re.search(r"used .* of 1.0G, .* free", out), out
+        # bob has 200000 bytes: a 300000-byte upload is refused
+        env = e.env(MOATFTP_PASSWORD=srv.d.passwords["bob"])
+        moatlib.make_file(e.lp("huge.bin"), 300000)
+        p = e.run("put huge.bin", env=env, target=srv.target("bob"))
+        assert p.returncode == 1 and b"quota exceeded" in p.stderr, p.stderr
+        assert not os.path.exists(os.path.join(srv.d.home("bob"),
+                                               "huge.bin"))
+    finally:
+        e.cleanup()
+
+
+def t_trees_chinese(srv):
+    e = Env(srv)
+    try:
+        os.makedirs(e.lp(CN_DIR, "子目录"))
+        moatlib.make_file(e.lp(CN_DIR, CN_FILE), 3000, seed=10)
+        moatlib.make_file(e.lp(CN_DIR, "子目录", "b c.bin"), 70000, seed=11)
+        moatlib.make_file(e.lp(CN_FILE), 1234, seed=12)
+        e.ok("put " + CN_FILE, "put -r " + CN_DIR)
+        out, _ = e.ok("ls", "ls " + CN_DIR)
+        assert CN_FILE in out and CN_DIR + "/" in out, out
+        assert md5(srv.rpath(CN_DIR, "子目录", "b c.bin")) == \
+            md5(e.lp(CN_DIR, "子目录", "b c.bin"))
+        e.ok("get -r %s back" % CN_DIR, "get %s back" % CN_FILE,
+             "get '%s/子目录/b c.bin' back" % CN_DIR)
+        for p in [(CN_DIR, CN_FILE), (CN_DIR, "子目录", "b c.bin")]:
+            assert md5(e.lp("back", *p)) == md5(e.lp(*p)), p
+        assert md5(e.lp("back", CN_FILE)) == md5(e.lp(CN_FILE))
+        assert md5(e.lp("back", "b c.bin")) == md5(e.lp(CN_DIR, "子目录",
+                                                        "b c.bin"))
+        e.fail("get -r %s back" % CN_DIR, want="local file exists")
+        e.ok("get -r -f %s back" % CN_DIR)
+    finally:
+        e.cleanup()
+
+
+def t_progress(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("p.bin"), 6 << 20 if srv.name ==
+                          "vsftpd" else 64 << 20, seed=13)
+        os.chmod(srv.rpath("p.bin"), 0o644)
+        rc, out = run_pty(e.argv("get p.bin"), e.env(), e.work)
+        assert rc == 0, out
+        assert b"\r" in out and b"ETA" in out and b"%" in out, out
+        assert b"\x1b[32m" in out, out          # colour on a terminal
+        assert re.search(rb"p\.bin .*/s", out), out
+        os.unlink(e.lp("p.bin"))
+        rc, out = run_pty(e.argv("get p.bin", "ls"), e.env(NO_COLOR="1"),
+                          e.work)
+        assert rc == 0 and b"\x1b[3" not in out and b"\x1b[1" not in out, out
+        os.unlink(e.lp("p.bin"))
+        out, _ = e.ok("get p.bin")              # piped: final line only
+        assert "\r" not in out and "ETA" not in out and "\x1b" not in out
+        assert len(out.splitlines()) == 1 and out.startswith("p.bin"), out
+    finally:
+        e.cleanup()
+
+
+def t_interactive(srv):
+    e = Env(srv)
+    try:
+        moatlib.make_file(e.lp("local-one.txt"), 10)
+        os.makedirs(srv.rpath("remotedir-x"), exist_ok=True)
+        if srv.name == "vsftpd":
+            shutil.chown(srv.rpath("remotedir-x"), srv.user, srv.user)
+        prompt = ("%s@127.0.0.1:/> " % srv.user).encode()
+        rc, out = run_pty(e.argv(), e.env(), e.work, dialogue=[
+            (prompt, b"hel\t\r"),                      # command completion
+            (b"commands", b"put local-o\t\r"),          # local path
+            (b"local-one.txt", b"cd remotedir-\t\r"),   # remote path
+            (b":/remotedir-x> ", b"pwd\r"),
+            (b"/remotedir-x\r\n", b"exit\r")])
+        assert rc == 0, out
+        assert b"commands (help CMD" in out, out
+        assert os.path.exists(srv.rpath("local-one.txt")), out
+        assert b":/remotedir-x> " in out, out
+    finally:
+        e.cleanup()
+
+
+def t_tls_pinning(srv):
+    e = Env(srv)
+    try:
+        kh = os.path.join(e.home, ".config", "moatftp", "known_hosts")
+        # not trusted, no terminal: refused with the fingerprint shown
+        _, err = e.fail("pwd", cafile=False, want="untrusted certificate")
+        assert re.search(r"[0-9a-f]{64}", err), err
+        assert not os.path.exists(kh)
+        # first use on a terminal: the user says yes, the pin is written
+        rc, out = run_pty(e.argv("pwd", cafile=False), e.env(), e.work,
+                          dialogue=[(b"(yes/no)? ", b"yes\r")])
+        assert rc == 0, out
+        assert b"SHA-256 fingerprint" in out, out
+        with open(kh) as f:
+            line = f.read().strip()
+        assert re.fullmatch(r"127\.0\.0\.1:%d [0-9a-f]{64}" % srv.port,
+                            line), line
+        # later runs check the pin, with no terminal
+        out, _ = e.ok("pwd", cafile=False)
+        assert out.strip() == "/"
+        # saying no on a terminal refuses
+        e2 = Env(srv)
+        rc, out = run_pty(e2.argv("pwd", cafile=False), e2.env(), e2.work,
+                          dialogue=[(b"(yes/no)? ", b"no\r")])
+        e2.cleanup()
+        assert rc == 1 and b"not accepted" in out, out
+        # a changed certificate is refused loudly, even on a terminal
+        port = srv.port
+        srv.restart(srv.cert2, srv.key2)
+        with open(kh, "w") as f:
+            f.write(line.replace(str(port), str(srv.port)) + "\n")
+        _, err = e.fail("pwd", cafile=False, want="HAS CHANGED")
+        assert "refused" in err, err
+        rc, out = run_pty(e.argv("pwd", cafile=False), e.env(), e.work)
+        assert rc == 1 and b"HAS CHANGED" in out, out
+        # --cafile with the wrong CA: refused as well
+        e.fail("pwd", want="changed")
+    finally:
+        srv.restart(srv.cert, srv.key)
+        e.cleanup()
+
+
+COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
+          t_verbose_quiet, t_netrc, t_resume_download, t_resume_upload,
+          t_trees_chinese, t_progress, t_interactive, t_quota]
+
+
+def main():
+    r = moatlib.Runner("client")
+    if not os.access(MOATFTP, os.X_OK):
+        print("no %s: run make build/moatftp" % MOATFTP)
+        r.failed += 1
+        r.done()
+    servers = []
+    if moatlib.IS_ROOT and shutil.which("vsftpd"):
+        servers.append(Vsftpd)
+    else:
+        print("skip vsftpd tests: needs root and vsftpd")
+    if os.access(moatlib.MOATFTPD, os.X_OK):
+        servers.append(Moatd)
+    else:
+        print("skip moatftpd tests: no %s" % moatlib.MOATFTPD)
+    only = os.environ.get("MOAT_CLIENT_TESTS", "").split()
+    for cls in servers:
+        try:
+            srv = cls()
+        except Exception as ex:  # noqa: BLE001
+            print("FAIL client.start %s: %s" % (cls.name, ex))
+            r.failed += 1
+            continue
+        try:
+            tests = list(COMMON)
+            if srv.name == "vsftpd":
+                tests.append(t_tls_pinning)
+            else:
+                tests.append(t_corrupt_part)
+            for t in tests:
+                if only and t.__name__ not in only:
+                    continue
+                r.run(_named(t, srv))
+        finally:
+            srv.stop()
+    r.done()
+
+
+def _named(t, srv):
+    def f():
+        t(srv)
+    f.__name__ = "%s[%s]" % (t.__name__[2:], srv.name)
+    return f
+
+
+if __name__ == "__main__":
+    main()
