@@ -575,7 +575,7 @@ jail_run(struct monitor_args *ma, int sock)
 	}
 	if (ma->root)
 		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);
-	sandbox_common();
+	sandbox_common(ROLE_JAIL);
 	setproctitle("[jail] %s", ma->peerstr);
 	sandbox_seccomp_jail();
 	ftpio_init(&j.io, j.fd, NULL, NULL);

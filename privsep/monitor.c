@@ -130,13 +130,16 @@ monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
 	if (ma->root) {
 		sandbox_drop(sa->home, sa->uid, sa->gid);
 		sa->chrooted = 1;
+		/* a second wall inside the chroot */
+		if (sandbox_landlock("/") == -1)
+			log_debug("Landlock unavailable inside the chroot");
 	} else {
 		if (sandbox_landlock(sa->home) == -1)
 			log_warnx("Landlock unavailable: %s is confined by "
 			    "RESOLVE_IN_ROOT only", sa->user);
 		sa->chrooted = 0;
 	}
-	sandbox_common();
+	sandbox_common(ROLE_SESSION);
 	sandbox_seccomp_session();
 	ma->session_entry(sa);
 	_exit(0);

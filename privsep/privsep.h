@@ -53,8 +53,9 @@ void	jail_run(struct monitor_args *, int sock) __attribute__((noreturn));
 void	sandbox_drop(const char *dir, uid_t uid, gid_t gid);
 /* Landlock: allow file access beneath dir only. 0, or -1 (unsupported). */
 int	sandbox_landlock(const char *dir);
-/* no_new_privs, not dumpable, rlimits for a role. */
-void	sandbox_common(void);
+enum sandbox_role { ROLE_JAIL, ROLE_SESSION };
+/* Clear the environment; no_new_privs, not dumpable, rlimits for a role. */
+void	sandbox_common(int role);
 
 /* seccomp.c: filters per role, loaded last. */
 void	sandbox_seccomp_jail(void);

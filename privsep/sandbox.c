@@ -36,17 +36,37 @@ sandbox_drop(const char *dir, uid_t uid, gid_t gid)
 		fatalx("ids did not change");
 }
 
+/* Resource limits per role; RLIMIT_FSIZE is left to the quota. */
+static const struct {
+	rlim_t	nofile;
+	rlim_t	nproc;		/* RLIM_INFINITY: the role must fork */
+} role_limits[] = {
+	[ROLE_JAIL] =		{ 32, RLIM_INFINITY },	/* forks nothing, but
+							   NPROC counts per uid */
+	[ROLE_SESSION] =	{ 256, RLIM_INFINITY },
+};
+
 void
-sandbox_common(void)
+sandbox_common(int role)
 {
 	struct rlimit	rl = { 0, 0 };
 
+	if (clearenv() != 0)
+		fatalx("clearenv");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("PR_SET_DUMPABLE");
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		fatal("RLIMIT_CORE");
+	rl.rlim_cur = rl.rlim_max = role_limits[role].nofile;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("RLIMIT_NOFILE");
+	if (role_limits[role].nproc != RLIM_INFINITY) {
+		rl.rlim_cur = rl.rlim_max = role_limits[role].nproc;
+		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+			fatal("RLIMIT_NPROC");
+	}
 }
 
 int
