@@ -28,10 +28,12 @@
 
 #include "daemon/master.h"
 #include "daemon/session.h"
+#include "daemon/xferlog.h"
 #include "privsep/monitor.h"
 #include "shared/ledger.h"
 #include "shared/log.h"
 #include "shared/passwd.h"
+#include "shared/proxyproto.h"
 #include "shared/scoreboard.h"
 #include "shared/tls.h"
 #include "shared/userdb.h"
@@ -49,6 +51,18 @@ struct waiter {
 	long			since;		/* ms */
 };
 
+/* A connection whose PROXY header is still being read. */
+struct hdrwait {
+	int			fd;
+	struct sockaddr_storage	peer;
+	struct sockaddr_storage	local;
+	long			since;		/* ms */
+	size_t			len;
+	unsigned char		buf[PROXY_HDR_MAX];
+};
+
+#define HDRWAIT_MAX	1024	/* connections reading a PROXY header */
+
 static struct {
 	struct config		*cfg;
 	const struct master_opts *opts;
@@ -59,6 +73,9 @@ static struct {
 	size_t			 nkids, capkids;
 	struct waiter		*queue;
 	size_t			 nqueue, capqueue;
+	struct hdrwait		*hdr;
+	size_t			 nhdr;
+	char			 sbpath[4096];	/* "" = anonymous */
 	struct ledger		*ledger;
 	struct scoreboard	*sb;
 	unsigned char		 ticket_keys[TLS_TICKET_KEYS_LEN];
@@ -235,6 +252,8 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 			close(m.lfd[i]);
 		for (i = 0; i < m.nqueue; i++)
 			close(m.queue[i].fd);
+		for (i = 0; i < m.nhdr; i++)
+			close(m.hdr[i].fd);
 		close(m.sigpipe[0]);
 		close(m.sigpipe[1]);
 		if (fcntl(fd, F_SETFL, 0) == -1)	/* blocking */
@@ -257,6 +276,7 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 		ma.ticket_keys = m.ticket_keys;
 		ma.data_ctx = m.data_ctx;
 		ma.session_entry = session_entry;
+		ma.xferlog_fd = xferlog_fd();
 		log_settag("#%lu %s", m.sessid, a);
 		monitor_run(&ma);
 	default:
@@ -292,29 +312,13 @@ queue_run(void)
 	}
 }
 
+/* A connection with its (PROXY-given) peer: serve, queue or refuse it. */
 static void
-accept_one(int lfd)
+admit(int fd, const struct sockaddr_storage *pp,
+    const struct sockaddr_storage *lp)
 {
-	struct sockaddr_storage	peer, local;
-	socklen_t		plen = sizeof(peer), llen = sizeof(local);
-	int			fd;
+	struct sockaddr_storage	peer = *pp, local = *lp;
 
-	fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE) {
-			log_warnx("accept: out of descriptors (%s): pausing "
-			    "accept for 1 s", strerror(errno));
-			m.accept_paused_until = now_ms() + 1000;
-		} else if (errno != EAGAIN && errno != ECONNABORTED &&
-		    errno != EINTR)
-			log_warn("accept");
-		return;
-	}
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1) {
-		close(fd);
-		return;
-	}
 	if (count_ip(&peer) >= (size_t)m.cfg->max_per_ip) {
 		refuse(fd, &peer, "Too many connections from your address.",
 		    "max_per_ip reached");
@@ -347,6 +351,109 @@ accept_one(int lfd)
 	m.queue[m.nqueue].since = now_ms();
 	m.nqueue++;
 	log_debug("queued a connection (%zu waiting)", m.nqueue);
+}
+
+static void
+hdr_remove(size_t i)
+{
+	memmove(&m.hdr[i], &m.hdr[i + 1], (m.nhdr - i - 1) * sizeof(*m.hdr));
+	m.nhdr--;
+}
+
+/* Read what there is of a PROXY header, never past it, never blocking. */
+static void
+hdr_read(size_t i)
+{
+	struct hdrwait		*h = &m.hdr[i];
+	struct sockaddr_storage	 src, peer, local;
+	char			 a[64], b[64];
+	size_t			 n;
+	ssize_t			 r;
+	int			 fd, rv;
+
+	for (;;) {
+		rv = proxy_parse(h->buf, h->len, &src, &n);
+		if (rv != PROXY_MORE)
+			break;
+		if (n > sizeof(h->buf) - h->len) {
+			rv = PROXY_BAD;
+			break;
+		}
+		r = recv(h->fd, h->buf + h->len, n, 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return;		/* the rest comes later */
+		if (r <= 0) {
+			rv = PROXY_BAD;
+			break;
+		}
+		h->len += (size_t)r;
+	}
+	fd = h->fd;
+	peer = h->peer;
+	local = h->local;
+	hdr_remove(i);
+	addr_str(&peer, a, sizeof(a));
+	if (rv != PROXY_OK) {
+		log_warnx("refused %s: no valid PROXY protocol header", a);
+		close(fd);
+		return;
+	}
+	if (src.ss_family != AF_UNSPEC) {
+		addr_str(&src, b, sizeof(b));
+		log_debug("PROXY header from %s: client %s", a, b);
+		peer = src;
+	}
+	admit(fd, &peer, &local);
+}
+
+static void
+accept_one(int lfd)
+{
+	struct sockaddr_storage	peer, local;
+	socklen_t		plen = sizeof(peer), llen = sizeof(local);
+	int			fd;
+
+	fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warnx("accept: out of descriptors (%s): pausing "
+			    "accept for 1 s", strerror(errno));
+			m.accept_paused_until = now_ms() + 1000;
+		} else if (errno != EAGAIN && errno != ECONNABORTED &&
+		    errno != EINTR)
+			log_warn("accept");
+		return;
+	}
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1) {
+		close(fd);
+		return;
+	}
+	if (!m.cfg->proxy_protocol) {
+		admit(fd, &peer, &local);
+		return;
+	}
+	if (m.hdr == NULL &&
+	    (m.hdr = calloc(HDRWAIT_MAX, sizeof(*m.hdr))) == NULL) {
+		log_warn("PROXY header table");
+		close(fd);
+		return;
+	}
+	if (m.nhdr == HDRWAIT_MAX) {
+		log_warnx("too many connections without a PROXY header: "
+		    "closing one");
+		close(fd);
+		return;
+	}
+	m.hdr[m.nhdr].fd = fd;
+	m.hdr[m.nhdr].peer = peer;
+	m.hdr[m.nhdr].local = local;
+	m.hdr[m.nhdr].since = now_ms();
+	m.hdr[m.nhdr].len = 0;
+	m.nhdr++;
+	hdr_read(m.nhdr - 1);	/* the header often came with the SYN's ACK */
 }
 
 static void
@@ -400,6 +507,57 @@ push_limits(void)
 		    m.db.users[i].quota);
 }
 
+static int
+same_listen(const struct listen_addr *a, const struct listen_addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+/*
+ * Listeners for the new configuration: keep those that did not change,
+ * bind the new ones. On a failure nothing changes: 0 or -1.
+ */
+static int
+rebind(const struct config *nc, int *nfd)
+{
+	int	used[MOAT_LISTEN_MAX] = { 0 };
+	int	i, j;
+
+	for (i = 0; i < nc->nlisten; i++) {
+		nfd[i] = -1;
+		for (j = 0; j < m.nlfd; j++)
+			if (!used[j] && same_listen(&m.cfg->listen[j],
+			    &nc->listen[i])) {
+				used[j] = 1;
+				nfd[i] = m.lfd[j];
+				break;
+			}
+		if (nfd[i] != -1)
+			continue;
+		if ((nfd[i] = master_bind(&nc->listen[i])) == -1) {
+			log_warn("reload: listen %s", nc->listen[i].text);
+			goto fail;
+		}
+		log_info("listening on %s", nc->listen[i].text);
+	}
+	for (j = 0; j < m.nlfd; j++)
+		if (!used[j]) {
+			close(m.lfd[j]);
+			log_info("stopped listening on %s",
+			    m.cfg->listen[j].text);
+		}
+	return 0;
+fail:
+	while (i-- > 0) {
+		for (j = 0; j < m.nlfd; j++)
+			if (nfd[i] == m.lfd[j])
+				break;
+		if (j == m.nlfd)
+			close(nfd[i]);
+	}
+	return -1;
+}
+
 static void
 reload(void)
 {
@@ -408,11 +566,21 @@ reload(void)
 	struct userdb		 ndb;
 	char			 err[512];
 
+	int			 nfd[MOAT_LISTEN_MAX];
+	int			 newlog;
+
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: keeping the old configuration", err);
+	} else if (rebind(&ncfg, nfd) == -1) {
+		log_warnx("reload: cannot listen as configured: keeping the "
+		    "old configuration");
 	} else {
-		/* listeners are kept: a change needs a restart */
+		memcpy(m.lfd, nfd, sizeof(nfd));
+		m.nlfd = ncfg.nlisten;
+		newlog = strcmp(old->xferlog, ncfg.xferlog) != 0;
 		*old = ncfg;
+		if (newlog && xferlog_open(m.cfg->xferlog) == 0)
+			log_info("xferlog is now \"%s\"", m.cfg->xferlog);
 		log_setlevel(m.opts->debug ? LOG_LVL_DEBUG :
 		    (int)m.cfg->log_level);
 		log_info("reloaded %s", m.opts->conffile);
@@ -441,6 +609,21 @@ check_timeouts(void)
 	}
 	if (m.nqueue > 0)
 		wait = (int)(limit - (now - m.queue[0].since));
+	while (m.nhdr > 0 && now - m.hdr[0].since >= PROXY_TIMEOUT_MS) {
+		char a[64];
+
+		addr_str(&m.hdr[0].peer, a, sizeof(a));
+		log_warnx("refused %s: no PROXY protocol header in %d ms", a,
+		    PROXY_TIMEOUT_MS);
+		close(m.hdr[0].fd);
+		hdr_remove(0);
+	}
+	if (m.nhdr > 0) {
+		int hw = (int)(PROXY_TIMEOUT_MS - (now - m.hdr[0].since));
+
+		if (wait == -1 || hw < wait)
+			wait = hw;
+	}
 	if (m.accept_paused_until > now) {
 		int pw = (int)(m.accept_paused_until - now);
 
@@ -454,7 +637,7 @@ static void
 master_loop(void)
 {
 	struct pollfd	*pfd = NULL;
-	size_t		 npfd = 0, n, i, nq;
+	size_t		 npfd = 0, n, i, nq, nh;
 	char		 drain[64];
 	int		 timeout, paused;
 
@@ -469,11 +652,17 @@ master_loop(void)
 			reload();
 			queue_run();
 		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			if (xferlog_open(m.cfg->xferlog) == 0 &&
+			    m.cfg->xferlog[0] != '\0')
+				log_info("reopened %s", m.cfg->xferlog);
+		}
 		if (got_term)
 			break;
 		timeout = check_timeouts();
 		paused = m.accept_paused_until > now_ms();
-		n = 1 + (size_t)m.nlfd + m.nqueue;
+		n = 1 + (size_t)m.nlfd + m.nqueue + m.nhdr;
 		if (n > npfd) {
 			void *p = reallocarray(pfd, n, sizeof(*pfd));
 
@@ -496,7 +685,12 @@ master_loop(void)
 			pfd[1 + m.nlfd + i].fd = m.queue[i].fd;
 			pfd[1 + m.nlfd + i].events = POLLRDHUP;
 		}
-		if (poll(pfd, 1 + (size_t)m.nlfd + nq, timeout) == -1) {
+		nh = m.nhdr;
+		for (i = 0; i < nh; i++) {
+			pfd[1 + m.nlfd + nq + i].fd = m.hdr[i].fd;
+			pfd[1 + m.nlfd + nq + i].events = POLLIN;
+		}
+		if (poll(pfd, 1 + (size_t)m.nlfd + nq + nh, timeout) == -1) {
 			if (errno != EINTR)
 				log_warn("poll");
 			continue;
@@ -513,6 +707,10 @@ master_loop(void)
 				log_debug("a waiting client left the queue");
 			}
 		}
+		/* backwards: hdr_read() removes its entry */
+		for (i = nh; i-- > 0;)
+			if (pfd[1 + m.nlfd + nq + i].revents)
+				hdr_read(i);
 		for (i = 0; i < (size_t)m.nlfd; i++)
 			if (pfd[1 + i].revents & POLLIN)
 				accept_one(m.lfd[i]);
@@ -531,6 +729,9 @@ shutdown_all(void)
 	for (i = 0; i < m.nqueue; i++)
 		close(m.queue[i].fd);
 	m.nqueue = 0;
+	for (i = 0; i < m.nhdr; i++)
+		close(m.hdr[i].fd);
+	m.nhdr = 0;
 	log_info("stopping: %zu sessions, up to %ld s of grace", m.nkids,
 	    m.cfg->shutdown_grace);
 	/* sessions that are idle go now; transfers may finish */
@@ -584,6 +785,21 @@ master_main(struct config *cfg, const struct master_opts *o)
 
 	m.cfg = cfg;
 	m.opts = o;
+	/* first: a second instance must not touch the first one's files */
+	if (cfg->pidfile[0] != '\0') {
+		pfh = pidfile_open(cfg->pidfile, 0644, &other);
+		if (pfh == NULL) {
+			if (errno == EEXIST) {
+				/* not yet a daemon: say it where it was asked */
+				fprintf(stderr, "moatftpd: already running "
+				    "with pid %ld (%s)\n", (long)other,
+				    cfg->pidfile);
+				fatalx("already running with pid %ld (%s)",
+				    (long)other, cfg->pidfile);
+			}
+			log_warn("pidfile %s", cfg->pidfile);
+		}
+	}
 	if (root) {
 		struct passwd *pw = getpwnam(cfg->jail_user);
 
@@ -607,8 +823,12 @@ master_main(struct config *cfg, const struct master_opts *o)
 		return 1;
 	if ((m.ledger = ledger_create((uint32_t)cfg->ledger_slots)) == NULL)
 		fatal("quota ledger");
-	if ((m.sb = scoreboard_create()) == NULL)
-		fatal("scoreboard");
+	if (scoreboard_path(cfg->pidfile, m.sbpath, sizeof(m.sbpath)) == -1)
+		m.sbpath[0] = '\0';	/* no pidfile: `moatadm who` cannot */
+	if ((m.sb = scoreboard_create(m.sbpath)) == NULL)
+		fatal("scoreboard %s", m.sbpath);
+	if (xferlog_open(cfg->xferlog) == -1)
+		return 1;
 	push_limits();
 	if (tls_ticket_keys_new(m.ticket_keys) == -1)
 		fatalx("TLS ticket keys");
@@ -632,15 +852,6 @@ master_main(struct config *cfg, const struct master_opts *o)
 		log_info("listening on %s", cfg->listen[i].text);
 	}
 	m.nlfd = cfg->nlisten;
-	if (cfg->pidfile[0] != '\0') {
-		pfh = pidfile_open(cfg->pidfile, 0644, &other);
-		if (pfh == NULL) {
-			if (errno == EEXIST)
-				fatalx("already running with pid %ld (%s)",
-				    (long)other, cfg->pidfile);
-			log_warn("pidfile %s", cfg->pidfile);
-		}
-	}
 	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	if (pfh != NULL)
@@ -663,6 +874,8 @@ master_main(struct config *cfg, const struct master_opts *o)
 	shutdown_all();
 	if (pfh != NULL)
 		pidfile_remove(pfh);
+	if (m.sbpath[0] != '\0')
+		(void)unlink(m.sbpath);
 	log_info("moatftpd stopped");
 	return 0;
 }

@@ -96,13 +96,46 @@ static const struct command {
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
-static volatile sig_atomic_t	stop_requested;
+static volatile sig_atomic_t	stop_requested;	/* the signal */
+static struct session		*sig_session;
 
+/* Why the session ends, by signal: the 421 text. */
+static const struct {
+	int		 sig;
+	const char	*msg;
+} stop_msgs[] = {
+	{ SIGUSR2, "Server shutting down." },
+	{ SIGTERM, "Session terminated by the server." },
+};
+
+/*
+ * SIGUSR2 (shutdown): end when idle, let a transfer finish. SIGTERM (kick,
+ * or the end of shutdown_grace): end now. Ending means shutting the
+ * control's read side, which wakes the command reader (and aborts a
+ * transfer); the loop then answers 421 and exits.
+ */
 static void
-sigusr2(int sig)
+sigstop(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	struct session	*s = sig_session;
+	int		 saved = errno;
+
+	stop_requested = sig;
+	if (s != NULL && (sig == SIGTERM || s->sb == NULL ||
+	    atomic_load(&s->sb->e[s->sbidx].xfer_start) == 0))
+		(void)shutdown(s->io.fd, SHUT_RD);
+	errno = saved;
+}
+
+static const char *
+stop_msg(void)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(stop_msgs) / sizeof(stop_msgs[0]); i++)
+		if (stop_msgs[i].sig == stop_requested)
+			return stop_msgs[i].msg;
+	return stop_msgs[0].msg;
 }
 
 static void
@@ -114,8 +147,8 @@ session_exit(struct session *s, int code, const char *msg)
 {
 	if (code != 0)
 		(void)ftpio_reply(&s->io, code, "%s", msg);
-	log_info("logout %s: %llu bytes in (%u files), %llu bytes out "
-	    "(%u files)", s->user, (unsigned long long)s->bytes_in,
+	log_info("logout %s from %s: %llu bytes in (%u files), %llu bytes out "
+	    "(%u files)", s->user, s->peerstr, (unsigned long long)s->bytes_in,
 	    s->files_in, (unsigned long long)s->bytes_out, s->files_out);
 	_exit(0);
 }
@@ -464,10 +497,12 @@ session_main(struct session_args *a)
 	    O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->rootfd == -1)
 		session_exit(s, 421, "Cannot open your home directory.");
+	sig_session = s;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sigusr2;
+	sa.sa_handler = sigstop;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	quota_init(s, a->need_scan, a->chrooted ? "/" : a->home);
 	setproctitle("%s@%s", s->user, s->peerstr);
@@ -476,7 +511,7 @@ session_main(struct session_args *a)
 	reply(s, 230, "User %s logged in.", s->user);
 	for (;;) {
 		if (stop_requested)
-			session_exit(s, 421, "Server shutting down.");
+			session_exit(s, 421, stop_msg());
 		r = ftpio_getline(&s->io, line, sizeof(line),
 		    (int)(s->cfg->idle_timeout * 1000));
 		if (r == FTPIO_TIMEOUT)

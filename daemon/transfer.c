@@ -16,12 +16,14 @@
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
+#include <bsd/unistd.h>
 
 #include "daemon/commands.h"
 #include "daemon/datachan.h"
 #include "daemon/quota.h"
 #include "daemon/session.h"
 #include "daemon/vpath.h"
+#include "daemon/xferlog.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 
@@ -70,16 +72,38 @@ xfer_begin(struct session *s, const char *verb, const char *path,
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	(void)snprintf(e->cmd, sizeof(e->cmd), "%s %s", verb, path);
+	setproctitle("%s@%s %s %s", s->user, s->peerstr, verb, path);
 	atomic_store(&e->xfer_done, 0);
 	atomic_store(&e->xfer_total, total);
 	atomic_store(&e->xfer_start, (int64_t)ts.tv_sec * 1000 +
 	    ts.tv_nsec / 1000000);
 }
 
+/* The transfer is over: log it (xferlog) and clear the scoreboard. */
 static void
-xfer_end(struct session *s)
+xfer_end(struct session *s, const char *path, int incoming, uint64_t bytes,
+    int complete)
 {
-	atomic_store(&s->sb->e[s->sbidx].xfer_start, 0);
+	struct sb_entry		*e = &s->sb->e[s->sbidx];
+	struct xferlog_rec	 r;
+	struct timespec		 ts;
+	int64_t			 ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+	    atomic_load(&e->xfer_start);
+	memset(&r, 0, sizeof(r));
+	r.when = ts.tv_sec;
+	r.secs = (long)((ms + 999) / 1000);
+	r.host = s->peerstr;
+	r.bytes = bytes;
+	r.file = path;
+	r.ascii = s->type_ascii;
+	r.incoming = incoming;
+	r.user = s->user;
+	r.complete = complete;
+	xferlog_write(&r);
+	atomic_store(&e->xfer_start, 0);
 }
 
 /* ASCII type: LF -> CRLF on the way out. */
@@ -150,7 +174,8 @@ cmd_retr(struct session *s, const char *arg)
 		sent = data_sendfile(s, &dc, fd, off,
 		    (uint64_t)st.st_size - off);
 	close(fd);
-	xfer_end(s);
+	xfer_end(s, path, 0, sent > 0 ? (uint64_t)sent : 0, !dc.aborted &&
+	    sent == (int64_t)((uint64_t)st.st_size - off));
 	if (sent > 0)
 		s->bytes_out += (uint64_t)sent;
 	data_close(s, &dc);
@@ -309,7 +334,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 		}
 	}
 	close(fd);
-	xfer_end(s);
+	xfer_end(s, path, 1, off - start, !dc.aborted && werr == 0 && r == 0);
 	s->bytes_in += off - start;
 	data_close(s, &dc);
 	if (dc.aborted)

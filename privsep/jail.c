@@ -564,9 +564,11 @@ jail_run(struct monitor_args *ma, int sock)
 	j.cfg = ma->cfg;
 	j.sock = sock;
 	j.fd = ma->ctlfd;
-	/* the jail never sees the user db */
+	/* the jail never sees the user db, nor writes the xferlog */
 	userdb_free(ma->db);
 	ma->db = NULL;
+	if (ma->xferlog_fd != -1)
+		close(ma->xferlog_fd);
 	if (ma->cfg->tls_cert[0] != '\0') {
 		j.ctx = tls_server_ctx(ma->cfg, ma->ticket_keys, err,
 		    sizeof(err));

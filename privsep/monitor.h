@@ -66,6 +66,7 @@ struct monitor_args {
 	const unsigned char	*ticket_keys;	/* 80 bytes, shared */
 	SSL_CTX			*data_ctx;	/* for the session */
 	session_entry_fn	 session_entry;
+	int			 xferlog_fd;	/* the session's; the jail closes it */
 };
 
 void	monitor_run(struct monitor_args *) __attribute__((noreturn));

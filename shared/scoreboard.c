@@ -1,25 +1,85 @@
 /* The scoreboard: live connections in shared memory. */
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bsd/string.h>
 
 #include "shared/scoreboard.h"
 
 struct scoreboard *
-scoreboard_create(void)
+scoreboard_create(const char *path)
 {
 	struct scoreboard	*sb;
+	int			 fd = -1, flags = MAP_SHARED | MAP_ANONYMOUS;
 
-	sb = mmap(NULL, sizeof(*sb), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (path != NULL && path[0] != '\0') {
+		/* a new file: never follow or reuse what someone left there */
+		if (unlink(path) == -1 && errno != ENOENT)
+			return NULL;
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1)
+			return NULL;
+		if (ftruncate(fd, (off_t)sizeof(*sb)) == -1) {
+			int saved = errno;
+
+			close(fd);
+			(void)unlink(path);
+			errno = saved;
+			return NULL;
+		}
+		flags = MAP_SHARED;
+	}
+	sb = mmap(NULL, sizeof(*sb), PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (fd != -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
 	if (sb == MAP_FAILED)
 		return NULL;
 	sb->nentries = SB_ENTRIES;
 	return sb;
+}
+
+const struct scoreboard *
+scoreboard_open(const char *path)
+{
+	struct stat	 st;
+	void		*p;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size != sizeof(struct scoreboard)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(struct scoreboard), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	return p;
+}
+
+int
+scoreboard_path(const char *pidfile, char *buf, size_t len)
+{
+	if (pidfile[0] == '\0' ||
+	    (size_t)snprintf(buf, len, "%s.sb", pidfile) >= len)
+		return -1;
+	return 0;
 }
 
 int

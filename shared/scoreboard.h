@@ -32,8 +32,17 @@ struct scoreboard {
 	struct sb_entry	e[SB_ENTRIES];
 };
 
-/* Create the shared scoreboard; NULL on failure. */
-struct scoreboard	*scoreboard_create(void);
+/*
+ * Create the shared scoreboard (master): in a new file at path, mode 0600,
+ * so that `moatadm who` can map it; anonymous when path is NULL or "".
+ * NULL on failure.
+ */
+struct scoreboard	*scoreboard_create(const char *path);
+/* Map an existing scoreboard file read-only (moatadm); NULL on failure. */
+const struct scoreboard	*scoreboard_open(const char *path);
+/* "<pidfile>.sb": the file's path; 0 or -1 (no pidfile, too long). */
+int			 scoreboard_path(const char *pidfile, char *buf,
+			    size_t len);
 /* Claim a free entry for pid (master side): index or -1. */
 int			 scoreboard_claim(struct scoreboard *, pid_t, const char *addr);
 void			 scoreboard_free(struct scoreboard *, int idx);
