@@ -34,6 +34,7 @@ static int32_t	monitor_auth(struct monitor_args *, const struct msg_auth *,
 		    struct session_args *, int *);
 static void	monitor_session(struct monitor_args *, struct session_args *,
 		    pid_t) __attribute__((noreturn));
+static void	jail_linger(int);
 
 static long
 now_ms(void)
@@ -42,6 +43,24 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/*
+ * The jail was told to end the login (421): let it write the reply and exit
+ * by itself (its end of sp closes) before it is killed, for at most 2 s.
+ */
+static void
+jail_linger(int fd)
+{
+	struct pollfd	pfd;
+	long		deadline = now_ms() + 2000;
+	int		r;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while ((r = poll(&pfd, 1, (int)(deadline - now_ms()))) == -1 &&
+	    errno == EINTR && now_ms() < deadline)
+		;
 }
 
 /* Check a login. Fills sa on success. failures counts bad passwords. */
@@ -201,8 +220,10 @@ monitor_run(struct monitor_args *ma)
 			if (res == AUTH_OK)
 				state = M_HANDOFF;
 			else if (res != AUTH_FAIL ||
-			    failures >= ma->cfg->max_login_failures)
+			    failures >= ma->cfg->max_login_failures) {
+				jail_linger(sp[0]);	/* its 421 goes out */
 				goto out;
+			}
 		} else if (m.type == MSG_HANDOFF && state == M_HANDOFF) {
 			if (m.fd == -1 || ipc_get(&m, &h, sizeof(h)) == -1 ||
 			    h.npending > sizeof(h.pending))
