@@ -73,7 +73,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 		warnx("get: %s: bad directory name", remote);
 		return -1;
 	}
-	if (mkdir(ldir, 0777) == -1 && errno != EEXIST) {
+	if (mkdirs(ldir) == -1) {
 		warn("get: %s", ldir);
 		return -1;
 	}

@@ -32,7 +32,6 @@ struct job {
 };
 
 static int	base_name(const char *, char *, size_t);
-static int	mkdirs(const char *);
 static int	remote_size(struct client *, const char *, uint64_t *);
 static int	digest_prefix(struct job *);
 static int	recv_data(struct job *, struct data *);
@@ -59,7 +58,7 @@ base_name(const char *path, char *out, size_t len)
 }
 
 /* mkdir -p */
-static int
+int
 mkdirs(const char *path)
 {
 	char	tmp[MOAT_PATH_MAX], *s;
