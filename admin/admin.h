@@ -76,4 +76,8 @@ int	 cmd_show(struct adm *, int, char **);
 /* gencert.c */
 int	 cmd_gencert(struct adm *, int, char **);
 
+/* who.c */
+int	 cmd_who(struct adm *, int, char **);
+int	 cmd_kick(struct adm *, int, char **);
+
 #endif

@@ -27,6 +27,8 @@ static const struct {
 	{ "list",	cmd_list,	"list" },
 	{ "show",	cmd_show,	"show NAME" },
 	{ "gencert",	cmd_gencert,	"gencert [--cn NAME] [--days N]" },
+	{ "who",	cmd_who,	"who" },
+	{ "kick",	cmd_kick,	"kick PID|NAME" },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
