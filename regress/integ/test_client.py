@@ -505,6 +505,70 @@ def t_resume_upload(srv):
         e.cleanup()
 
 
+def _children(pid):
+    kids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                c = [int(x) for x in f.read().split()]
+        except OSError:
+            c = []
+        kids += c
+        todo += c
+    return kids
+
+
+def _wait_size(path, proc, deadline):
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return
+        time.sleep(0.005)
+
+
+def t_interrupt_drop(srv):
+    """Ctrl-C (SIGINT) and a dropped connection both leave a part file that
+    the next run resumes."""
+    e = Env(srv)
+    try:
+        size = 12 << 20
+        moatlib.make_file(srv.rpath("int.bin"), size, seed=14)
+        shutil.chown(srv.rpath("int.bin"), srv.user, srv.user)
+        part = e.lp("int.bin.moatpart")
+        p = subprocess.Popen(e.argv("get int.bin"), cwd=e.work, env=e.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _wait_size(part, p, time.time() + 30)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 1 and b"interrupted" in err, (out, err)
+        assert b"part file kept" in err, err
+        cut1 = os.path.getsize(part)
+        assert 0 < cut1 < size, cut1
+        # the next run resumes; the server drops it midway
+        p = subprocess.Popen(e.argv("get int.bin"), cwd=e.work, env=e.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline and os.path.getsize(part) < cut1 + \
+                (1 << 20):
+            time.sleep(0.005)
+        for pid in _children(srv.proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        out, err = p.communicate(timeout=60)
+        assert b"resuming int.bin from %d" % cut1 in out, out
+        assert p.returncode == 1, (out, err)
+        assert len(err.strip().splitlines()) == 1, err
+        cut2 = os.path.getsize(part)
+        assert cut1 < cut2 < size, (cut1, cut2)
+        out, _ = e.ok("get int.bin")
+        assert "resuming int.bin from %d" % cut2 in out, out
+        assert md5(e.lp("int.bin")) == md5(srv.rpath("int.bin"))
+    finally:
+        e.cleanup()
+
+
 def t_corrupt_part(srv):
     e = Env(srv)
     try:
@@ -693,7 +757,7 @@ def main():
         try:
             tests = list(COMMON)
             if srv.name == "vsftpd":
-                tests.append(t_tls_pinning)
+                tests += [t_tls_pinning, t_interrupt_drop]
             else:
                 tests.append(t_corrupt_part)
             for t in tests:
