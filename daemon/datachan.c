@@ -380,7 +380,8 @@ data_hello_resumes(struct session *s, int fd)
 
 	for (;;) {
 		pfd.fd = fd;
-		pfd.events = POLLIN;
+		pfd.events = POLLIN | POLLRDHUP;
+		pfd.revents = 0;
 		if (now_ms() >= deadline || (poll(&pfd, 1,
 		    (int)(deadline - now_ms())) == -1 && errno != EINTR))
 			return -1;
@@ -388,6 +389,10 @@ data_hello_resumes(struct session *s, int fd)
 		if (r == 0)
 			return -1;
 		if (r == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		/* peeking never drains: a peer that stopped short is done */
+		if ((r == -1 || (size_t)r < need) &&
+		    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			return -1;
 		if (r >= 5 && need == 5) {
 			if (hello[0] != 0x16)	/* not a handshake record */
@@ -451,15 +456,18 @@ data_tls(struct session *s, struct dataconn *dc)
 	struct timeval	tv;
 	int		r;
 
-	if (!s->cfg->tls_require_reuse && s->relayfd != -1) {
-		if ((r = data_hello_resumes(s, dc->fd)) == -1) {
-			log_warnx("no TLS hello on the data connection");
-			reply(s, 425, "TLS handshake on the data connection "
-			    "failed.");
-			return -1;
-		}
-		if (r == 0)
+	/* decide before any certificate is shown: ours here is a throwaway */
+	if ((r = data_hello_resumes(s, dc->fd)) == -1) {
+		log_warnx("no TLS hello on the data connection");
+		reply(s, 425, "TLS handshake on the data connection failed.");
+		return -1;
+	}
+	if (r == 0) {
+		if (!s->cfg->tls_require_reuse && s->relayfd != -1)
 			return data_tls_relay(s, dc);
+		log_warnx("data connection did not resume the TLS session");
+		reply(s, 522, "TLS session reuse required.");
+		return -1;
 	}
 	tv.tv_sec = s->cfg->data_timeout;
 	tv.tv_usec = 0;
@@ -523,6 +531,10 @@ data_open(struct session *s, struct dataconn *dc, const char *what)
 		dc->fd = -1;
 		return -1;
 	}
+	/* never block in write/sendfile: ABOR, STAT, NOOP must get through */
+	if (dc->ssl == NULL && fcntl(dc->fd, F_SETFL, fcntl(dc->fd, F_GETFL) |
+	    O_NONBLOCK) == -1)
+		log_warn("%s: O_NONBLOCK", __func__);
 	return 0;
 }
 
@@ -626,7 +638,7 @@ data_write(struct session *s, struct dataconn *dc, const void *buf, size_t n)
 				return -1;
 		} else {
 			r = write(dc->fd, p, n);
-			if (r == -1 && errno == EINTR)
+			if (r == -1 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (r <= 0)
 				return -1;
@@ -668,7 +680,7 @@ data_read(struct session *s, struct dataconn *dc, void *buf, size_t n)
 			}
 		}
 		r = read(dc->fd, buf, n);
-		if (r == -1 && errno == EINTR)
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r > 0)
 			account(s, (size_t)r);
