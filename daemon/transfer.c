@@ -285,6 +285,10 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	int		 fd, werr = 0;
 
 	s->rest = 0;
+	if (s->dmode == DATA_NONE) {	/* before the file is cut */
+		reply(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
+		return;
+	}
 	if (vpath_join(s->cwd, how == STORE_UNIQUE ? "" : arg, path,
 	    sizeof(path)) == -1) {
 		reply(s, 553, "Bad file name.");
