@@ -413,7 +413,7 @@ accept_one(int lfd)
 {
 	struct sockaddr_storage	peer, local;
 	socklen_t		plen = sizeof(peer), llen = sizeof(local);
-	int			fd;
+	int			fd, one = 1;
 
 	fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -431,6 +431,8 @@ accept_one(int lfd)
 		close(fd);
 		return;
 	}
+	/* a Telnet Synch (ABOR sent with MSG_OOB) stays in the command stream */
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 	if (!m.cfg->proxy_protocol) {
 		admit(fd, &peer, &local);
 		return;
@@ -774,6 +776,36 @@ check_secrecy(const char *path, int isdir)
 	return 0;
 }
 
+/*
+ * Check that the certificate and key load, in a child: freed key material
+ * would stay in the master's heap and be inherited by every session.
+ */
+static void
+tls_probe(const struct config *cfg, const unsigned char *keys)
+{
+	char	err[512];
+	pid_t	pid;
+	int	status;
+
+	switch ((pid = fork())) {
+	case -1:
+		fatal("%s: fork", __func__);
+	case 0:
+		if (tls_server_ctx(cfg, keys, err, sizeof(err)) == NULL) {
+			log_warnx("TLS: %s", err);
+			_exit(1);
+		}
+		_exit(0);
+	default:
+		break;
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			fatal("%s: waitpid", __func__);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fatalx("TLS: cannot use %s and %s", cfg->tls_cert, cfg->tls_key);
+}
+
 int
 master_main(struct config *cfg, const struct master_opts *o)
 {
@@ -833,12 +865,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 	if (tls_ticket_keys_new(m.ticket_keys) == -1)
 		fatalx("TLS ticket keys");
 	if (cfg->tls_cert[0] != '\0') {
-		SSL_CTX *probe = tls_server_ctx(cfg, m.ticket_keys, err,
-		    sizeof(err));
-
-		if (probe == NULL)
-			fatalx("TLS: %s", err);
-		SSL_CTX_free(probe);	/* the jails load their own */
+		tls_probe(cfg, m.ticket_keys);	/* the jails load their own */
 		if ((m.data_ctx = tls_data_ctx(cfg, m.ticket_keys, err,
 		    sizeof(err))) == NULL)
 			fatalx("TLS: %s", err);
