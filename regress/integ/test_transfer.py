@@ -1,0 +1,290 @@
+"""Transfers against the real daemon, as root and as an ordinary user: a
+100 MB round trip checked by SHA-256 (and HASH, XMD5), resume after a real
+interruption (REST+RETR, REST+STOR, APPE), ABOR during a large RETR, STAT
+and NOOP during transfers, and STOR without a data connection."""
+import ftplib
+import hashlib
+import os
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from moatlib import Daemon, Runner, make_file, sha256_file  # noqa: E402
+from ftpraw import Ctl  # noqa: E402
+
+BIG = 100 * 1024 * 1024
+MB = 1 << 20
+TMP = tempfile.mkdtemp(prefix="moat-xfer-")
+
+
+def digests(path):
+    s, m = hashlib.sha256(), hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(MB), b""):
+            s.update(chunk)
+            m.update(chunk)
+    return s.hexdigest(), m.hexdigest()
+
+
+def put_file(d, name, size, seed):
+    """A file the user owns in alice's home, written by the admin."""
+    p = make_file(os.path.join(d.home("alice"), name), size, seed)
+    st = os.stat(d.home("alice"))
+    os.chown(p, st.st_uid, st.st_gid)
+    return p
+
+
+def rst_close(sock):
+    """Close with a reset: the transfer is cut, not finished."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                    struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def t_big(d, src, want_sha, want_md5):
+    f = d.ftp(timeout=60)
+    with open(src, "rb") as fp:
+        f.storbinary("STOR big.bin", fp, blocksize=MB)
+    assert f.size("big.bin") == BIG
+    assert sha256_file(os.path.join(d.home("alice"), "big.bin")) == want_sha
+    h = hashlib.sha256()
+    n = [0]
+
+    def sink(b):
+        h.update(b)
+        n[0] += len(b)
+    f.retrbinary("RETR big.bin", sink, blocksize=MB)
+    assert n[0] == BIG and h.hexdigest() == want_sha, n[0]
+    assert f.sendcmd("HASH big.bin") == "213 SHA-256 0-%d %s big.bin" % (
+        BIG, want_sha)
+    assert f.sendcmd("XMD5 big.bin") == "250 " + want_md5
+    assert f.sendcmd("XSHA256 big.bin") == "250 " + want_sha
+    f.delete("big.bin")
+    f.quit()
+
+
+def t_resume_retr(d):
+    size = 40 * MB
+    src = put_file(d, "r.bin", size, 7)
+    want = sha256_file(src)
+    f = d.ftp(timeout=30)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd("RETR r.bin")
+    part = bytearray()
+    while len(part) < 5 * MB:
+        part += conn.recv(MB)
+    rst_close(conn)                     # cut mid-transfer
+    try:
+        resp = f.voidresp()
+    except ftplib.all_errors as e:
+        resp = str(e)
+    assert resp[:3] in ("426", "451"), resp
+    f.voidcmd("NOOP")
+    # resume from what we have
+    h = hashlib.sha256(part)
+    conn = f.transfercmd("RETR r.bin", rest=len(part))
+    got = len(part)
+    while True:
+        b = conn.recv(MB)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    conn.close()
+    f.voidresp()
+    assert got == size and h.hexdigest() == want, got
+    f.quit()
+
+
+def t_resume_stor(d, how):
+    """Cut an upload with a reset; SIZE says what arrived; REST+STOR (or
+    APPE) sends the rest; the digests match."""
+    size = 30 * MB
+    src = make_file(os.path.join(TMP, "up-%s.bin" % how), size, 11)
+    want = sha256_file(src)
+    f = d.ftp(timeout=30)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd("STOR u.bin")
+    with open(src, "rb") as fp:
+        conn.sendall(fp.read(8 * MB))
+    time.sleep(0.2)
+    rst_close(conn)
+    try:
+        resp = f.voidresp()
+    except ftplib.all_errors as e:
+        resp = str(e)
+    assert resp[:3] in ("226", "426", "451"), resp
+    have = f.size("u.bin")
+    assert 0 < have <= 8 * MB, have
+    if how == "REST":
+        conn = f.transfercmd("STOR u.bin", rest=have)
+    else:
+        conn = f.transfercmd("APPE u.bin")
+    with open(src, "rb") as fp:
+        fp.seek(have)
+        for chunk in iter(lambda: fp.read(MB), b""):
+            conn.sendall(chunk)
+    conn.close()
+    f.voidresp()
+    assert f.size("u.bin") == size
+    assert sha256_file(os.path.join(d.home("alice"), "u.bin")) == want
+    assert f.sendcmd("XSHA256 u.bin") == "250 " + want
+    f.delete("u.bin")
+    f.quit()
+    os.unlink(src)
+
+
+def t_abor(d, oob):
+    """ABOR during a large RETR: 426 then 226, the session goes on.
+    oob: the ABOR as ftplib sends it (MSG_OOB); else plain with Telnet
+    IP/Synch bytes in front."""
+    put_file(d, "a.bin", 64 * MB, 3)
+    f = d.ftp(timeout=20)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd("RETR a.bin")
+    got = 0
+    while got < 2 * MB:
+        got += len(conn.recv(MB))
+    if oob:
+        resp = f.abort()                # sends ABOR with MSG_OOB
+        assert resp[:3] == "426", resp
+    else:
+        f.sock.sendall(b"\xff\xf4\xff\xf2ABOR\r\n")
+        resp = f.getline()
+        assert resp[:3] == "426", resp
+    resp = f.getline()
+    assert resp[:3] == "226", resp
+    conn.close()
+    # usable afterwards: commands and a whole transfer
+    f.voidcmd("NOOP")
+    assert f.pwd() == "/"
+    h = hashlib.sha256()
+    f.retrbinary("RETR a.bin", h.update, blocksize=MB)
+    assert h.hexdigest() == sha256_file(os.path.join(d.home("alice"),
+                                                     "a.bin"))
+    f.quit()
+
+
+def t_stat_noop_during(d):
+    """STAT and NOOP are answered while a RETR and a STOR run."""
+    size = 48 * MB
+    src = put_file(d, "s.bin", size, 5)
+    want = sha256_file(src)
+    c = Ctl(d)
+    c.expect("TYPE I", 200)
+    addr = c.pasv()
+    conn = socket.create_connection(addr, 15)
+    conn.settimeout(15)
+    c.expect("RETR s.bin", 150)
+    h = hashlib.sha256()
+    got = 0
+    while got < 4 * MB:
+        b = conn.recv(MB)
+        h.update(b)
+        got += len(b)
+    code, text = c.cmd("STAT")
+    assert code in (211, 212, 213), text
+    c.expect("NOOP", 200)
+    while True:
+        b = conn.recv(MB)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    conn.close()
+    code, text = c.resp()
+    assert code == 226, text
+    assert got == size and h.hexdigest() == want
+    # and during a STOR
+    addr = c.pasv()
+    conn = socket.create_connection(addr, 15)
+    c.expect("STOR t.bin", 150)
+    with open(src, "rb") as fp:
+        conn.sendall(fp.read(16 * MB))
+        code, text = c.cmd("STAT")
+        assert code in (211, 212, 213), text
+        c.expect("NOOP", 200)
+        for chunk in iter(lambda: fp.read(MB), b""):
+            conn.sendall(chunk)
+    conn.close()
+    code, text = c.resp()
+    assert code == 226, text
+    assert sha256_file(os.path.join(d.home("alice"), "t.bin")) == want
+    # commands other than ABOR/STAT/NOOP wait for the transfer to end
+    addr = c.pasv()
+    conn = socket.create_connection(addr, 15)
+    c.expect("STOR w.bin", 150)
+    conn.sendall(b"x" * MB)
+    c.send("PWD")
+    time.sleep(0.3)
+    conn.sendall(b"y" * MB)
+    conn.close()
+    code, text = c.resp()
+    assert code == 226, text
+    code, text = c.resp()
+    assert code == 257, text
+    assert os.path.getsize(os.path.join(d.home("alice"), "w.bin")) == 2 * MB
+    c.expect("QUIT", 221)
+    c.close()
+
+
+def t_stor_without_data(d):
+    """STOR before PASV/PORT is a 425 and leaves an existing file alone."""
+    put_file(d, "keep.bin", 4096, 1)
+    c = Ctl(d)
+    c.expect("STOR keep.bin", 425)
+    c.expect("APPE keep.bin", 425)
+    c.expect("STOU", 425)
+    c.expect("RETR keep.bin", 425)
+    assert os.path.getsize(os.path.join(d.home("alice"), "keep.bin")) == 4096
+    assert sorted(os.listdir(d.home("alice"))) == ["keep.bin"]
+    c.close()
+
+
+def clean_home(d):
+    h = d.home("alice")
+    for n in os.listdir(h):
+        p = os.path.join(h, n)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        else:
+            os.unlink(p)
+
+
+def main():
+    r = Runner("transfer")
+    src = make_file(os.path.join(TMP, "big.bin"), BIG, 42)
+    want_sha, want_md5 = digests(src)
+    try:
+        for root in (True, False):
+            d = Daemon(root=root).start()
+            tag = "root" if root else "user"
+            try:
+                for fn, args in ((t_stor_without_data, ()),
+                                 (t_big, (src, want_sha, want_md5)),
+                                 (t_resume_retr, ()),
+                                 (t_resume_stor, ("REST",)),
+                                 (t_resume_stor, ("APPE",)),
+                                 (t_abor, (False,)), (t_abor, (True,)),
+                                 (t_stat_noop_during, ())):
+                    clean_home(d)
+
+                    def case(fn=fn, args=args):
+                        fn(d, *args)
+                    shown = [a for a in args if a in (True, False, "REST", "APPE")]
+                    case.__name__ = "%s%s[%s]" % (
+                        fn.__name__[2:], "".join("(%s)" % a for a in shown),
+                        tag)
+                    r.run(case)
+            finally:
+                d.stop()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    r.done()
+
+
+main()
