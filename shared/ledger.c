@@ -114,15 +114,19 @@ ledger_attach(struct ledger *l, uid_t uid, uint64_t limit,
 		atomic_store(&s->uid, (uint32_t)uid);
 		atomic_store(&s->sessions, 0);
 		atomic_store(&s->used, 0);
+		atomic_store(&s->limit, limit);
 		atomic_store(&s->scan, SCAN_NONE);
 		atomic_store(&s->inuse, 1);
 	}
+	/*
+	 * A slot already there keeps its limit: the master sets it on every
+	 * reload, and the caller's copy of the user db may predate that one.
+	 */
 	s = &l->slots[found];
 	if (atomic_load(&s->sessions) >= max_sessions) {
 		ledger_unlock(l);
 		return LEDGER_TOO_MANY;
 	}
-	atomic_store(&s->limit, limit);
 	if (atomic_fetch_add(&s->sessions, 1) == 0) {
 		/* alone: (re)scan, so that changes made by hand are seen */
 		atomic_store(&s->scan, SCAN_RUNNING);

@@ -41,6 +41,8 @@ void		 ledger_destroy(struct ledger *l);
  * Count one more session of uid, at most max_sessions. Returns the slot,
  * or LEDGER_FULL / LEDGER_TOO_MANY. *need_scan is 1 when this session must
  * walk the home and call ledger_set_used (it was the only one alive).
+ * limit is taken only by a new slot; an existing one keeps the limit that
+ * ledger_set_limit gave it.
  */
 int		 ledger_attach(struct ledger *l, uid_t uid, uint64_t limit,
 		    uint32_t max_sessions, int *need_scan);

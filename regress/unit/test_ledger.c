@@ -231,14 +231,25 @@ START_TEST(test_limit_change)
 	ledger_set_limit(l, 4242, 7);
 	ck_assert_int_eq(slots_of(l, 4242), 0);
 	ck_assert_uint_eq(limit_of(l, s), 0);
-	/* a later login brings its limit from the user db */
+	/*
+	 * A later login with an older copy of the user db does not undo the
+	 * limit set since (by the master's reload): the slot keeps it.
+	 */
 	{
 		int	scan, s2;
 
+		ledger_set_limit(l, 1000, 5000);
 		s2 = ledger_attach(l, 1000, 3000, 10, &scan);
 		ck_assert_int_eq(s2, s);
 		ck_assert_int_eq(scan, 0);
-		ck_assert_uint_eq(limit_of(l, s), 3000);
+		ck_assert_uint_eq(limit_of(l, s), 5000);
+		/* idle, then back: still the reloaded limit */
+		ledger_detach(l, s);
+		ledger_detach(l, s);
+		s2 = ledger_attach(l, 1000, 3000, 10, &scan);
+		ck_assert_int_eq(s2, s);
+		ck_assert_int_eq(scan, 1);
+		ck_assert_uint_eq(limit_of(l, s), 5000);
 	}
 	ledger_destroy(l);
 }
