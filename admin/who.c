@@ -100,10 +100,11 @@ who_line(const struct sb_entry *e, pid_t pid, time_t now, int64_t now_ms)
 	else
 		(void)strlcpy(login, "-", sizeof(login));
 	hms((int64_t)now - atomic_load(&e->last), idle, sizeof(idle));
-	printf("%-7ld %-12s %-16s %-8s %-7s %s", (long)pid,
-	    user[0] != '\0' ? adm_vis(user, vis, sizeof(vis)) : "-",
-	    adm_vis(addr, vis, sizeof(vis)), login, idle,
-	    cmd[0] != '\0' ? adm_vis(cmd, vis, sizeof(vis)) :
+	printf("%-7ld %-12s ", (long)pid,
+	    user[0] != '\0' ? adm_vis(user, vis, sizeof(vis)) : "-");
+	printf("%-16s %-8s %-7s ", adm_vis(addr, vis, sizeof(vis)), login,
+	    idle);
+	printf("%s", cmd[0] != '\0' ? adm_vis(cmd, vis, sizeof(vis)) :
 	    (lt == 0 ? "(login)" : "idle"));
 	if (xs != 0) {
 		d = atomic_load(&e->xfer_done);
