@@ -615,6 +615,9 @@ data_close(struct ftp *f, struct data *d, int abort)
 	if (d->ssl != NULL) {
 		if (!abort)
 			tls_close_data(d);
+		else	/* keep its tickets resumable */
+			SSL_set_shutdown(d->ssl, SSL_SENT_SHUTDOWN |
+			    SSL_RECEIVED_SHUTDOWN);
 		SSL_free(d->ssl);
 		d->ssl = NULL;
 	}

@@ -242,7 +242,16 @@ tls_start_data(struct client *c, struct data *d)
 		ftp_seterr(f, "no TLS session to resume");
 		return -1;
 	}
-	sess = f->npool > 0 ? f->pool[--f->npool] : f->sess;
+	/* The newest unused ticket that can still resume, else the newest
+	 * control session (servers with stateless tickets take it again). */
+	sess = f->sess;
+	while (f->npool > 0) {
+		sess = f->pool[--f->npool];
+		if (SSL_SESSION_is_resumable(sess))
+			break;
+		SSL_SESSION_free(sess);
+		sess = f->sess;
+	}
 	rv = SSL_set_session(d->ssl, sess);
 	if (sess != f->sess)
 		SSL_SESSION_free(sess);

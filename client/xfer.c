@@ -203,6 +203,10 @@ recv_data(struct job *j, struct data *d)
 	if (lseek(j->fd, (off_t)j->off, SEEK_SET) == -1)
 		return -1;
 	while ((n = data_read(d, j->buf, MOAT_XFER_BUF)) > 0) {
+		if (cl_interrupted) {
+			ftp_seterr(&j->c->f, "interrupted");
+			return -1;
+		}
 		for (w = 0; w < (size_t)n; ) {
 			ssize_t k = write(j->fd, j->buf + w, (size_t)n - w);
 

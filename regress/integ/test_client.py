@@ -231,11 +231,12 @@ def run_pty(argv, env, cwd, dialogue=(), timeout=60):
     out = b""
     deadline = time.time() + timeout
     steps = list(dialogue)
+    pos = 0                         # expects match only output after pos
     try:
         while time.time() < deadline:
-            if steps and steps[0][0] in out:
+            if steps and steps[0][0] in out[pos:]:
+                pos = out.index(steps[0][0], pos) + len(steps[0][0])
                 os.write(fd, steps.pop(0)[1])
-                out += b"\x00"      # consume: next expect needs new output
                 continue
             r, _, _ = select.select([fd], [], [], 0.2)
             if not r:
@@ -684,6 +685,26 @@ def t_interactive(srv):
         e.cleanup()
 
 
+def t_interactive_intr(srv):
+    """Ctrl-C at the prompt and during a transfer keeps the shell; the next
+    get resumes the part file."""
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("ii.bin"), 12 << 20, seed=15)
+        os.chmod(srv.rpath("ii.bin"), 0o644)
+        prompt = ("%s@127.0.0.1:/> " % srv.user).encode()
+        rc, out = run_pty(e.argv(), e.env(), e.work, dialogue=[
+            (prompt, b"\x03"), (prompt, b"get ii.bin\r"),
+            (b"ETA 00:0", b"\x03"), (b"interrupted", b""),
+            (prompt, b"get ii.bin\r"), (b"resuming ii.bin from", b""),
+            (prompt, b"exit\r")], timeout=60)
+        assert rc == 0, out
+        assert b"part file kept" in out, out
+        assert md5(e.lp("ii.bin")) == md5(srv.rpath("ii.bin"))
+    finally:
+        e.cleanup()
+
+
 def t_tls_pinning(srv):
     e = Env(srv)
     try:
@@ -757,7 +778,7 @@ def main():
         try:
             tests = list(COMMON)
             if srv.name == "vsftpd":
-                tests += [t_tls_pinning, t_interrupt_drop]
+                tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
                 tests.append(t_corrupt_part)
             for t in tests:
