@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -433,6 +434,9 @@ accept_one(int lfd)
 	}
 	/* a Telnet Synch (ABOR sent with MSG_OOB) stays in the command stream */
 	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	/* replies are whole lines: without this, a 226 right after a 150
+	 * waits for the client's delayed ACK (40 ms per transfer) */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!m.cfg->proxy_protocol) {
 		admit(fd, &peer, &local);
 		return;
