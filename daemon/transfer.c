@@ -265,13 +265,24 @@ store_open(struct session *s, const char *path, enum store_how how,
 		errno = EINVAL;
 		return -1;
 	}
-	/* overwrite (or resume): what is cut off is given back */
-	if (ftruncate(fd, (off_t)*off) == -1) {
-		close(fd);
+	return fd;	/* cut by store_cut once the data connection is up */
+}
+
+/*
+ * Overwrite (or resume): cut the file at off and give back what was cut
+ * off. Only once the data connection is open, so that a failed one leaves
+ * the old file whole.
+ */
+static int
+store_cut(struct session *s, int fd, uint64_t off)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1 || ftruncate(fd, (off_t)off) == -1)
 		return -1;
-	}
-	quota_release(s, (uint64_t)st.st_size - *off);
-	return fd;
+	if ((uint64_t)st.st_size > off)
+		quota_release(s, (uint64_t)st.st_size - off);
+	return 0;
 }
 
 static void
@@ -316,6 +327,14 @@ do_store(struct session *s, const char *arg, enum store_how how)
 		(void)snprintf(msg, sizeof(msg), "Ok to send data.");
 	if (data_open(s, &dc, msg) == -1) {
 		close(fd);
+		return;
+	}
+	if (how == STORE_NEW && store_cut(s, fd, off) == -1) {
+		werr = errno;
+		close(fd);
+		data_close(s, &dc);
+		errno = werr;
+		reply_errno(s, arg);
 		return;
 	}
 	xfer_begin(s, "STOR", path, 0);

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import Daemon, Runner, make_file, sha256_file  # noqa: E402
+from moatlib import Daemon, Runner, free_port, make_file, sha256_file  # noqa: E402
 from ftpraw import Ctl  # noqa: E402
 
 BIG = 100 * 1024 * 1024
@@ -245,6 +245,26 @@ def t_stor_without_data(d):
     c.close()
 
 
+def t_stor_data_fails(d):
+    """A data connection that never comes (data_timeout) leaves the file
+    being overwritten whole."""
+    put_file(d, "keep.bin", 4096, 1)
+    c = Ctl(d)
+    c.pasv()
+    c.expect("STOR keep.bin", 150)
+    code, text = c.resp()
+    assert code == 425, text
+    assert os.path.getsize(os.path.join(d.home("alice"), "keep.bin")) == 4096
+    free = free_port()                  # nobody listens there
+    c.expect("PORT 127,0,0,1,%d,%d" % (free >> 8, free & 255), 200)
+    c.expect("STOR keep.bin", 150)
+    code, text = c.resp()
+    assert code == 425, text
+    assert os.path.getsize(os.path.join(d.home("alice"), "keep.bin")) == 4096
+    c.expect("NOOP", 200)
+    c.close()
+
+
 def clean_home(d):
     h = d.home("alice")
     for n in os.listdir(h):
@@ -280,6 +300,14 @@ def main():
                         fn.__name__[2:], "".join("(%s)" % a for a in shown),
                         tag)
                     r.run(case)
+            finally:
+                d.stop()
+            d = Daemon(root=root, extra={"data_timeout": "2"}).start()
+            try:
+                def stor_data_fails(d=d):
+                    t_stor_data_fails(d)
+                stor_data_fails.__name__ = "stor_data_fails[%s]" % tag
+                r.run(stor_data_fails)
             finally:
                 d.stop()
     finally:
