@@ -81,12 +81,14 @@ pasv_listen(struct session *s)
 	long			 span = s->cfg->pasv_max_port - lo + 1;
 	long			 start = (long)arc4random_uniform((uint32_t)span);
 	long			 i;
-	int			 fd;
+	int			 fd, one = 1;
 
 	data_reset(s);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
+	/* a port whose last data connection is in TIME_WAIT is free */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	for (i = 0; i < span; i++) {
 		sa_set_port(&ss, (in_port_t)(lo + (start + i) % span));
 		if (bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
@@ -395,8 +397,8 @@ data_hello_resumes(struct session *s, int fd)
 		    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			return -1;
 		if (r >= 5 && need == 5) {
-			if (hello[0] != 0x16)	/* not a handshake record */
-				return 0;
+			if (hello[0] != 0x16)	/* not TLS at all */
+				return -1;
 			need += (size_t)hello[3] << 8 | hello[4];
 			if (need > sizeof(hello))
 				return 0;
@@ -671,9 +673,10 @@ data_read(struct session *s, struct dataconn *dc, void *buf, size_t n)
 			case SSL_ERROR_WANT_READ:
 				continue;
 			case SSL_ERROR_SYSCALL:
-				/* EOF without close_notify: treat as end */
+				/* a reset: what was in flight is lost */
+				log_warn("data connection");
 				ERR_clear_error();
-				return 0;
+				return -1;
 			default:
 				ERR_clear_error();
 				return -1;

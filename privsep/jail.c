@@ -385,7 +385,9 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 		if (dr[i].ssl == NULL)
 			d = &dr[i];
 	relay_timeouts(m.fd, j->cfg->data_timeout);
+	/* no tickets on data connections (see tls_data_ctx) */
 	if (d == NULL || (d->ssl = SSL_new(j->ctx)) == NULL ||
+	    SSL_set_num_tickets(d->ssl, 0) != 1 ||
 	    SSL_set_fd(d->ssl, m.fd) != 1 || SSL_accept(d->ssl) != 1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_info("data TLS handshake in the relay failed: %s",

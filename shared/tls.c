@@ -125,6 +125,13 @@ tls_data_ctx(const struct config *c, const unsigned char *keys, char *err,
 	if (SSL_CTX_use_certificate(ctx, x) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, pk) != 1)
 		goto fail;
+	/*
+	 * No TLS 1.3 tickets on data connections: a client that uploads and
+	 * closes without reading them makes its kernel send a reset, and the
+	 * reset throws away data we have not read yet.
+	 */
+	if (SSL_CTX_set_num_tickets(ctx, 0) != 1)
+		goto fail;
 	X509_free(x);
 	EVP_PKEY_free(pk);
 	return ctx;
