@@ -166,6 +166,23 @@ def t_abor(d, oob):
     f.retrbinary("RETR a.bin", h.update, blocksize=MB)
     assert h.hexdigest() == sha256_file(os.path.join(d.home("alice"),
                                                      "a.bin"))
+    # ABOR during a STOR: 426, 226, and the part that came is kept
+    conn = f.transfercmd("STOR part.bin")
+    conn.sendall(b"p" * (3 * MB))
+    time.sleep(0.3)
+    if oob:
+        resp = f.abort()
+        assert resp[:3] == "426", resp
+    else:
+        f.sock.sendall(b"ABOR\r\n")
+        resp = f.getline()
+        assert resp[:3] == "426", resp
+    resp = f.getline()
+    assert resp[:3] == "226", resp
+    conn.close()
+    have = f.size("part.bin")
+    assert 0 < have <= 3 * MB, have
+    f.voidcmd("NOOP")
     f.quit()
 
 
