@@ -28,13 +28,13 @@
 #include <bsd/unistd.h>
 
 #include "daemon/master.h"
+#include "daemon/proxywait.h"
 #include "daemon/session.h"
 #include "daemon/xferlog.h"
 #include "privsep/monitor.h"
 #include "shared/ledger.h"
 #include "shared/log.h"
 #include "shared/passwd.h"
-#include "shared/proxyproto.h"
 #include "shared/scoreboard.h"
 #include "shared/tls.h"
 #include "shared/userdb.h"
@@ -52,18 +52,6 @@ struct waiter {
 	long			since;		/* ms */
 };
 
-/* A connection whose PROXY header is still being read. */
-struct hdrwait {
-	int			fd;
-	struct sockaddr_storage	peer;
-	struct sockaddr_storage	local;
-	long			since;		/* ms */
-	size_t			len;
-	unsigned char		buf[PROXY_HDR_MAX];
-};
-
-#define HDRWAIT_MAX	1024	/* connections reading a PROXY header */
-
 static struct {
 	struct config		*cfg;
 	const struct master_opts *opts;
@@ -74,8 +62,6 @@ static struct {
 	size_t			 nkids, capkids;
 	struct waiter		*queue;
 	size_t			 nqueue, capqueue;
-	struct hdrwait		*hdr;
-	size_t			 nhdr;
 	char			 sbpath[4096];	/* "" = anonymous */
 	struct ledger		*ledger;
 	struct scoreboard	*sb;
@@ -253,8 +239,7 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 			close(m.lfd[i]);
 		for (i = 0; i < m.nqueue; i++)
 			close(m.queue[i].fd);
-		for (i = 0; i < m.nhdr; i++)
-			close(m.hdr[i].fd);
+		proxywait_closeall();
 		close(m.sigpipe[0]);
 		close(m.sigpipe[1]);
 		if (fcntl(fd, F_SETFL, 0) == -1)	/* blocking */
@@ -355,61 +340,6 @@ admit(int fd, const struct sockaddr_storage *pp,
 }
 
 static void
-hdr_remove(size_t i)
-{
-	memmove(&m.hdr[i], &m.hdr[i + 1], (m.nhdr - i - 1) * sizeof(*m.hdr));
-	m.nhdr--;
-}
-
-/* Read what there is of a PROXY header, never past it, never blocking. */
-static void
-hdr_read(size_t i)
-{
-	struct hdrwait		*h = &m.hdr[i];
-	struct sockaddr_storage	 src, peer, local;
-	char			 a[64], b[64];
-	size_t			 n;
-	ssize_t			 r;
-	int			 fd, rv;
-
-	for (;;) {
-		rv = proxy_parse(h->buf, h->len, &src, &n);
-		if (rv != PROXY_MORE)
-			break;
-		if (n > sizeof(h->buf) - h->len) {
-			rv = PROXY_BAD;
-			break;
-		}
-		r = recv(h->fd, h->buf + h->len, n, 0);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN)
-			return;		/* the rest comes later */
-		if (r <= 0) {
-			rv = PROXY_BAD;
-			break;
-		}
-		h->len += (size_t)r;
-	}
-	fd = h->fd;
-	peer = h->peer;
-	local = h->local;
-	hdr_remove(i);
-	addr_str(&peer, a, sizeof(a));
-	if (rv != PROXY_OK) {
-		log_warnx("refused %s: no valid PROXY protocol header", a);
-		close(fd);
-		return;
-	}
-	if (src.ss_family != AF_UNSPEC) {
-		addr_str(&src, b, sizeof(b));
-		log_debug("PROXY header from %s: client %s", a, b);
-		peer = src;
-	}
-	admit(fd, &peer, &local);
-}
-
-static void
 accept_one(int lfd)
 {
 	struct sockaddr_storage	peer, local;
@@ -441,25 +371,7 @@ accept_one(int lfd)
 		admit(fd, &peer, &local);
 		return;
 	}
-	if (m.hdr == NULL &&
-	    (m.hdr = calloc(HDRWAIT_MAX, sizeof(*m.hdr))) == NULL) {
-		log_warn("PROXY header table");
-		close(fd);
-		return;
-	}
-	if (m.nhdr == HDRWAIT_MAX) {
-		log_warnx("too many connections without a PROXY header: "
-		    "closing one");
-		close(fd);
-		return;
-	}
-	m.hdr[m.nhdr].fd = fd;
-	m.hdr[m.nhdr].peer = peer;
-	m.hdr[m.nhdr].local = local;
-	m.hdr[m.nhdr].since = now_ms();
-	m.hdr[m.nhdr].len = 0;
-	m.nhdr++;
-	hdr_read(m.nhdr - 1);	/* the header often came with the SYN's ACK */
+	proxywait_add(fd, &peer, &local, now_ms());
 }
 
 static void
@@ -604,7 +516,7 @@ static int
 check_timeouts(void)
 {
 	long	now = now_ms(), limit = m.cfg->queue_timeout * 1000L;
-	int	wait = -1;
+	int	wait = -1, hw;
 
 	while (m.nqueue > 0 && now - m.queue[0].since >= limit) {
 		struct waiter w = m.queue[0];
@@ -615,21 +527,8 @@ check_timeouts(void)
 	}
 	if (m.nqueue > 0)
 		wait = (int)(limit - (now - m.queue[0].since));
-	while (m.nhdr > 0 && now - m.hdr[0].since >= PROXY_TIMEOUT_MS) {
-		char a[64];
-
-		addr_str(&m.hdr[0].peer, a, sizeof(a));
-		log_warnx("refused %s: no PROXY protocol header in %d ms", a,
-		    PROXY_TIMEOUT_MS);
-		close(m.hdr[0].fd);
-		hdr_remove(0);
-	}
-	if (m.nhdr > 0) {
-		int hw = (int)(PROXY_TIMEOUT_MS - (now - m.hdr[0].since));
-
-		if (wait == -1 || hw < wait)
-			wait = hw;
-	}
+	if ((hw = proxywait_expire(now)) != -1 && (wait == -1 || hw < wait))
+		wait = hw;
 	if (m.accept_paused_until > now) {
 		int pw = (int)(m.accept_paused_until - now);
 
@@ -668,7 +567,7 @@ master_loop(void)
 			break;
 		timeout = check_timeouts();
 		paused = m.accept_paused_until > now_ms();
-		n = 1 + (size_t)m.nlfd + m.nqueue + m.nhdr;
+		n = 1 + (size_t)m.nlfd + m.nqueue + proxywait_count();
 		if (n > npfd) {
 			void *p = reallocarray(pfd, n, sizeof(*pfd));
 
@@ -691,11 +590,8 @@ master_loop(void)
 			pfd[1 + m.nlfd + i].fd = m.queue[i].fd;
 			pfd[1 + m.nlfd + i].events = POLLRDHUP;
 		}
-		nh = m.nhdr;
-		for (i = 0; i < nh; i++) {
-			pfd[1 + m.nlfd + nq + i].fd = m.hdr[i].fd;
-			pfd[1 + m.nlfd + nq + i].events = POLLIN;
-		}
+		nh = proxywait_count();
+		proxywait_pollfds(pfd + 1 + m.nlfd + nq);
 		if (poll(pfd, 1 + (size_t)m.nlfd + nq + nh, timeout) == -1) {
 			if (errno != EINTR)
 				log_warn("poll");
@@ -713,10 +609,7 @@ master_loop(void)
 				log_debug("a waiting client left the queue");
 			}
 		}
-		/* backwards: hdr_read() removes its entry */
-		for (i = nh; i-- > 0;)
-			if (pfd[1 + m.nlfd + nq + i].revents)
-				hdr_read(i);
+		proxywait_ready(pfd + 1 + m.nlfd + nq, nh);
 		for (i = 0; i < (size_t)m.nlfd; i++)
 			if (pfd[1 + i].revents & POLLIN)
 				accept_one(m.lfd[i]);
@@ -735,9 +628,7 @@ shutdown_all(void)
 	for (i = 0; i < m.nqueue; i++)
 		close(m.queue[i].fd);
 	m.nqueue = 0;
-	for (i = 0; i < m.nhdr; i++)
-		close(m.hdr[i].fd);
-	m.nhdr = 0;
+	proxywait_closeall();
 	log_info("stopping: %zu sessions, up to %ld s of grace", m.nkids,
 	    m.cfg->shutdown_grace);
 	/* sessions that are idle go now; transfers may finish */
@@ -887,6 +778,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 		fatal("daemon");
 	if (pfh != NULL)
 		pidfile_write(pfh);
+	proxywait_init(admit);
 	if (pipe2(m.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe");
 	memset(&sa, 0, sizeof(sa));
