@@ -433,13 +433,20 @@ data_tls_relay(struct session *s, struct dataconn *dc)
 {
 	struct ipc_msg	m;
 
-	if (ipc_send(s->relayfd, MSG_DATA_TLS, NULL, 0, dc->fd) == -1 ||
-	    ipc_recv(s->relayfd, &m) != 1) {
+	m.type = 0;
+	m.fd = -1;
+	/* skip the outcome of an earlier connection nobody read */
+	if (ipc_send(s->relayfd, MSG_DATA_TLS, NULL, 0, dc->fd) == 0)
+		while (ipc_recv(s->relayfd, &m) == 1 &&
+		    m.type == MSG_DATA_DONE)
+			;
+	if (m.type != MSG_DATA_TLS_OK && m.type != MSG_DATA_TLS_FAIL) {
 		log_warn("%s: the TLS relay is gone", __func__);
 		reply(s, 425, "TLS handshake on the data connection failed.");
 		return -1;
 	}
-	if (m.type != MSG_DATA_TLS_OK || m.fd == -1 || m.len != 0) {
+	if (m.type != MSG_DATA_TLS_OK || m.fd == -1 ||
+	    ipc_get(&m, &dc->relay_id, sizeof(dc->relay_id)) == -1) {
 		if (m.fd != -1)
 			close(m.fd);
 		log_warnx("data TLS handshake in the relay failed");
@@ -448,8 +455,35 @@ data_tls_relay(struct session *s, struct dataconn *dc)
 	}
 	close(dc->fd);
 	dc->fd = m.fd;
+	dc->relayed = 1;
 	log_debug("data connection without resumption: TLS in the relay");
 	return 0;
+}
+
+/* The relayed upload reached its end: did the client close it properly?
+ * The relay says so before it closes our end. 0 yes, -1 no. */
+static int
+data_relay_done(struct session *s, struct dataconn *dc)
+{
+	struct msg_data_done	dd;
+	struct ipc_msg		m;
+	struct pollfd		pfd;
+
+	for (;;) {
+		pfd.fd = s->relayfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 5000) != 1 || ipc_recv(s->relayfd, &m) != 1 ||
+		    m.type != MSG_DATA_DONE || ipc_get(&m, &dd, sizeof(dd)) == -1)
+			break;
+		if (dd.id == dc->relay_id) {
+			if (!dd.ok)
+				log_warnx("the relayed data connection was "
+				    "reset or broken");
+			return dd.ok ? 0 : -1;
+		}
+	}
+	log_warnx("%s: no word from the TLS relay", __func__);
+	return -1;
 }
 
 static int
@@ -687,6 +721,8 @@ data_read(struct session *s, struct dataconn *dc, void *buf, size_t n)
 			continue;
 		if (r > 0)
 			account(s, (size_t)r);
+		if (r == 0 && dc->relayed)
+			return data_relay_done(s, dc);
 		return r;
 	}
 }

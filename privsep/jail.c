@@ -36,13 +36,6 @@
 #include "shared/tls.h"
 #include "shared/userdb.h"
 
-#ifdef MOAT_FUZZ
-#include <setjmp.h>
-/* regress/fuzz/fuzz_jail.c: where jail_exit returns to instead of _exit */
-static jmp_buf	jail_fuzz_env;
-int		jail_fuzz(const struct config *, int, int);
-#endif
-
 struct jail {
 	const struct config	*cfg;
 	int			 sock;		/* to the monitor */
@@ -64,6 +57,7 @@ struct drelay {
 	SSL	*ssl;		/* NULL: slot free */
 	int	 fd;		/* the client's data socket */
 	int	 plain;		/* to the session */
+	uint32_t id;
 };
 #define RELAY_MAX	4
 
@@ -84,12 +78,12 @@ static void	jail_handoff(struct jail *) __attribute__((noreturn));
 static void	jail_relay(struct jail *, int, int) __attribute__((noreturn));
 static int	relay_data_start(struct jail *, int, struct drelay *);
 static void	relay_data_end(struct drelay *, int);
+static void	relay_data_done(int, struct drelay *, int);
 static int	relay_send(int, const char *, size_t);
-static void	relay_data_step(struct drelay *, short, short);
+static void	relay_data_step(int, struct drelay *, short, short);
 static void	relay_timeouts(int, long);
 static void	jail_exit(struct jail *, int, const char *)
 		    __attribute__((noreturn));
-static void	jail_loop(struct jail *) __attribute__((noreturn));
 
 static const struct {
 	const char	*verb;
@@ -127,9 +121,6 @@ jail_exit(struct jail *j, int code, const char *msg)
 		(void)SSL_shutdown(j->ssl);
 		SSL_free(j->ssl);
 	}
-#ifdef MOAT_FUZZ
-	longjmp(jail_fuzz_env, 1);
-#endif
 	_exit(0);
 }
 
@@ -348,7 +339,7 @@ jail_handoff(struct jail *j)
 	if (j->ssl == NULL) {
 		if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), j->fd) == -1)
 			fatal("%s: send", __func__);
-		jail_exit(j, 0, NULL);
+		_exit(0);
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) == -1)
@@ -381,6 +372,7 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 {
 	struct ipc_msg	 m;
 	struct drelay	*d = NULL;
+	static uint32_t	 lastid;
 	int		 sp[2], i;
 
 	if (ipc_recv(rsock, &m) != 1)
@@ -415,7 +407,9 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 	    "resumed" : "full handshake");
 	d->fd = m.fd;
 	d->plain = sp[0];
-	if (ipc_send(rsock, MSG_DATA_TLS_OK, NULL, 0, sp[1]) == -1) {
+	d->id = ++lastid;
+	if (ipc_send(rsock, MSG_DATA_TLS_OK, &d->id, sizeof(d->id), sp[1])
+	    == -1) {
 		close(sp[1]);
 		relay_data_end(d, 0);
 		return -1;
@@ -434,6 +428,20 @@ relay_data_end(struct drelay *d, int notify)
 	close(d->fd);
 	close(d->plain);
 	d->fd = d->plain = -1;
+}
+
+/* The client's side ended: tell the session how, then end the relay, so an
+ * upload cut by a reset is not taken for a whole one. */
+static void
+relay_data_done(int rsock, struct drelay *d, int ok)
+{
+	struct msg_data_done	dd;
+
+	dd.id = d->id;
+	dd.ok = ok;
+	if (rsock != -1)
+		(void)ipc_send(rsock, MSG_DATA_DONE, &dd, sizeof(dd), -1);
+	relay_data_end(d, ok);
 }
 
 /* Write all of buf to a plaintext socket. */
@@ -457,7 +465,7 @@ relay_send(int fd, const char *buf, size_t n)
 /* One round of a data relay after poll: TLS -> plaintext (an upload) and
  * plaintext -> TLS (a download). */
 static void
-relay_data_step(struct drelay *d, short tlsev, short plainev)
+relay_data_step(int rsock, struct drelay *d, short tlsev, short plainev)
 {
 	static char	buf[16384];
 	size_t		n;
@@ -469,7 +477,8 @@ relay_data_step(struct drelay *d, short tlsev, short plainev)
 			e = SSL_get_error(d->ssl, 0);
 			ERR_clear_error();
 			if (e != SSL_ERROR_WANT_READ)
-				relay_data_end(d, e == SSL_ERROR_ZERO_RETURN);
+				relay_data_done(rsock, d,
+				    e == SSL_ERROR_ZERO_RETURN);
 			return;
 		}
 		if (relay_send(d->plain, buf, n) == -1) {
@@ -551,7 +560,8 @@ jail_relay(struct jail *j, int plain, int rsock)
 		}
 		for (i = 0; i < RELAY_MAX; i++)
 			if (dr[i].ssl != NULL)
-				relay_data_step(&dr[i], pfd[3 + 2 * i].revents,
+				relay_data_step(rsock, &dr[i],
+				    pfd[3 + 2 * i].revents,
 				    pfd[4 + 2 * i].revents);
 		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    relay_data_start(j, rsock, dr) == -1) {
@@ -567,7 +577,11 @@ void
 jail_run(struct monitor_args *ma, int sock)
 {
 	struct jail	j;
+	char		line[MOAT_CMD_MAX];
 	char		err[512];
+	const char	*arg;
+	size_t		i, vl;
+	int		r;
 
 	memset(&j, 0, sizeof(j));
 	j.cfg = ma->cfg;
@@ -592,50 +606,17 @@ jail_run(struct monitor_args *ma, int sock)
 	ftpio_init(&j.io, j.fd, NULL, NULL);
 	j.deadline = now_ms() + ma->cfg->login_timeout * 1000L;
 	jail_reply(&j, 220, "moatftpd ready.");
-	jail_loop(&j);
-}
-
-#ifdef MOAT_FUZZ
-/* Run the pre-login state machine on a client socket and a monitor socket,
- * without a sandbox; returns when the jail would have exited. */
-int
-jail_fuzz(const struct config *cfg, int fd, int sock)
-{
-	static struct jail	j;
-
-	memset(&j, 0, sizeof(j));
-	j.cfg = cfg;
-	j.sock = sock;
-	j.fd = fd;
-	ftpio_init(&j.io, j.fd, NULL, NULL);
-	j.deadline = now_ms() + cfg->login_timeout * 1000L;
-	if (setjmp(jail_fuzz_env) == 0)
-		jail_loop(&j);
-	return j.failures;
-}
-#endif
-
-/* Read command lines and dispatch them through jail_cmds until the jail
- * exits (QUIT, EOF, timeout, too many failures) or hands off. */
-static void
-jail_loop(struct jail *j)
-{
-	char		line[MOAT_CMD_MAX];
-	const char	*arg;
-	size_t		i, vl;
-	int		r;
-
 	for (;;) {
-		r = ftpio_getline(&j->io, line, sizeof(line),
-		    (int)(j->deadline - now_ms()));
+		r = ftpio_getline(&j.io, line, sizeof(line),
+		    (int)(j.deadline - now_ms()));
 		if (r == FTPIO_TIMEOUT)
-			jail_exit(j, 421, "Login timeout.");
+			jail_exit(&j, 421, "Login timeout.");
 		if (r == FTPIO_TOOLONG) {
-			jail_reply(j, 500, "Command line too long.");
+			jail_reply(&j, 500, "Command line too long.");
 			continue;
 		}
 		if (r != FTPIO_LINE)
-			jail_exit(j, 0, NULL);
+			jail_exit(&j, 0, NULL);
 		vl = strcspn(line, " ");
 		arg = line[vl] == ' ' ? line + vl + 1 : "";
 		if (log_getlevel() >= LOG_LVL_DEBUG) {
@@ -649,14 +630,14 @@ jail_loop(struct jail *j)
 			    strncasecmp(line, jail_cmds[i].verb, vl) == 0)
 				break;
 		if (i == sizeof(jail_cmds) / sizeof(jail_cmds[0])) {
-			jail_reply(j, 530, "Please login with USER and PASS.");
+			jail_reply(&j, 530, "Please login with USER and PASS.");
 			continue;
 		}
 		if (jail_cmds[i].needarg && *arg == '\0') {
-			jail_reply(j, 501, "%s needs an argument.",
+			jail_reply(&j, 501, "%s needs an argument.",
 			    jail_cmds[i].verb);
 			continue;
 		}
-		jail_cmds[i].fn(j, arg);
+		jail_cmds[i].fn(&j, arg);
 	}
 }

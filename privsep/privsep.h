@@ -24,6 +24,14 @@ enum relay_msg {
 	MSG_DATA_TLS = 16,	/* session -> relay: data socket (fd), no data */
 	MSG_DATA_TLS_OK,	/* relay -> session: plaintext end (fd) */
 	MSG_DATA_TLS_FAIL,	/* relay -> session: the handshake failed */
+	MSG_DATA_DONE,		/* relay -> session: struct msg_data_done,
+				   sent before the plaintext end is closed
+				   when the client's side ended */
+};
+
+struct msg_data_done {
+	uint32_t	id;		/* from MSG_DATA_TLS_OK (a uint32_t) */
+	int32_t		ok;		/* 1: close_notify; 0: reset, error */
 };
 
 enum { AUTH_OK = 0, AUTH_FAIL, AUTH_TOO_MANY, AUTH_LEDGER_FULL };

@@ -11,6 +11,7 @@ import random
 import re
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -513,6 +514,32 @@ def bad_data_tls(reuse):
         d.stop()
 
 
+def upload_reset(reuse):
+    """An upload the client resets (no close_notify) is not a success, in
+    the session's own TLS and through the relay."""
+    d = Daemon(tls=True, extra=None if reuse else NOREUSE).start()
+    try:
+        f = d.ftp() if reuse else stock(d)
+        for _ in range(3):
+            conn = f.transfercmd("STOR cut.bin")
+            conn.sendall(random.Random(1).randbytes(400000))
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            struct.pack("ii", 1, 0))
+            conn.close()        # a reset, no close_notify
+            try:
+                resp = f.getresp()
+            except ftplib.all_errors as e:
+                resp = str(e)
+            assert not resp.startswith("2"), resp
+            assert f.voidcmd("NOOP").startswith("200")
+        assert (RELAYED in d.read_log()) == (not reuse)
+        ftplib_roundtrip(d, f)
+        f.quit()
+        no_crash(d)
+    finally:
+        d.stop()
+
+
 # -- failed logins -------------------------------------------------------------
 
 def login_failures():
@@ -646,6 +673,8 @@ run(noreuse_many_and_abort)
 run(bad_control_tls)
 run(bad_data_tls, True)
 run(bad_data_tls, False)
+run(upload_reset, True)
+run(upload_reset, False)
 run(login_failures)
 if IS_ROOT:
     run(process_identity)
