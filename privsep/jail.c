@@ -36,6 +36,13 @@
 #include "shared/tls.h"
 #include "shared/userdb.h"
 
+#ifdef MOAT_FUZZ
+#include <setjmp.h>
+/* regress/fuzz/fuzz_jail.c: where jail_exit returns to instead of _exit */
+static jmp_buf	jail_fuzz_env;
+int		jail_fuzz(const struct config *, int, int);
+#endif
+
 struct jail {
 	const struct config	*cfg;
 	int			 sock;		/* to the monitor */
@@ -84,6 +91,7 @@ static void	relay_data_step(int, struct drelay *, short, short);
 static void	relay_timeouts(int, long);
 static void	jail_exit(struct jail *, int, const char *)
 		    __attribute__((noreturn));
+static void	jail_loop(struct jail *) __attribute__((noreturn));
 
 static const struct {
 	const char	*verb;
@@ -121,6 +129,9 @@ jail_exit(struct jail *j, int code, const char *msg)
 		(void)SSL_shutdown(j->ssl);
 		SSL_free(j->ssl);
 	}
+#ifdef MOAT_FUZZ
+	longjmp(jail_fuzz_env, 1);
+#endif
 	_exit(0);
 }
 
@@ -339,7 +350,7 @@ jail_handoff(struct jail *j)
 	if (j->ssl == NULL) {
 		if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), j->fd) == -1)
 			fatal("%s: send", __func__);
-		_exit(0);
+		jail_exit(j, 0, NULL);
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) == -1)
@@ -577,11 +588,7 @@ void
 jail_run(struct monitor_args *ma, int sock)
 {
 	struct jail	j;
-	char		line[MOAT_CMD_MAX];
 	char		err[512];
-	const char	*arg;
-	size_t		i, vl;
-	int		r;
 
 	memset(&j, 0, sizeof(j));
 	j.cfg = ma->cfg;
@@ -606,17 +613,50 @@ jail_run(struct monitor_args *ma, int sock)
 	ftpio_init(&j.io, j.fd, NULL, NULL);
 	j.deadline = now_ms() + ma->cfg->login_timeout * 1000L;
 	jail_reply(&j, 220, "moatftpd ready.");
+	jail_loop(&j);
+}
+
+#ifdef MOAT_FUZZ
+/* Run the pre-login state machine on a client socket and a monitor socket,
+ * without a sandbox; returns when the jail would have exited. */
+int
+jail_fuzz(const struct config *cfg, int fd, int sock)
+{
+	static struct jail	j;
+
+	memset(&j, 0, sizeof(j));
+	j.cfg = cfg;
+	j.sock = sock;
+	j.fd = fd;
+	ftpio_init(&j.io, j.fd, NULL, NULL);
+	j.deadline = now_ms() + cfg->login_timeout * 1000L;
+	if (setjmp(jail_fuzz_env) == 0)
+		jail_loop(&j);
+	return j.failures;
+}
+#endif
+
+/* Read command lines and dispatch them through jail_cmds until the jail
+ * exits (QUIT, EOF, timeout, too many failures) or hands off. */
+static void
+jail_loop(struct jail *j)
+{
+	char		line[MOAT_CMD_MAX];
+	const char	*arg;
+	size_t		i, vl;
+	int		r;
+
 	for (;;) {
-		r = ftpio_getline(&j.io, line, sizeof(line),
-		    (int)(j.deadline - now_ms()));
+		r = ftpio_getline(&j->io, line, sizeof(line),
+		    (int)(j->deadline - now_ms()));
 		if (r == FTPIO_TIMEOUT)
-			jail_exit(&j, 421, "Login timeout.");
+			jail_exit(j, 421, "Login timeout.");
 		if (r == FTPIO_TOOLONG) {
-			jail_reply(&j, 500, "Command line too long.");
+			jail_reply(j, 500, "Command line too long.");
 			continue;
 		}
 		if (r != FTPIO_LINE)
-			jail_exit(&j, 0, NULL);
+			jail_exit(j, 0, NULL);
 		vl = strcspn(line, " ");
 		arg = line[vl] == ' ' ? line + vl + 1 : "";
 		if (log_getlevel() >= LOG_LVL_DEBUG) {
@@ -630,14 +670,14 @@ jail_run(struct monitor_args *ma, int sock)
 			    strncasecmp(line, jail_cmds[i].verb, vl) == 0)
 				break;
 		if (i == sizeof(jail_cmds) / sizeof(jail_cmds[0])) {
-			jail_reply(&j, 530, "Please login with USER and PASS.");
+			jail_reply(j, 530, "Please login with USER and PASS.");
 			continue;
 		}
 		if (jail_cmds[i].needarg && *arg == '\0') {
-			jail_reply(&j, 501, "%s needs an argument.",
+			jail_reply(j, 501, "%s needs an argument.",
 			    jail_cmds[i].verb);
 			continue;
 		}
-		jail_cmds[i].fn(&j, arg);
+		jail_cmds[i].fn(j, arg);
 	}
 }
