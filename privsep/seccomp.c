@@ -36,6 +36,19 @@ static const int jail_allow[] = {
 	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(time),
 };
 
+#ifdef MOAT_SANITIZE
+/*
+ * Only in the ASan/UBSan build (make sanitize, make fuzz): the sanitizer
+ * runtime sets up an alternate signal stack and, on a finding, installs
+ * handlers and aborts itself. Allowed so that a finding in the jail ends
+ * as the sanitizer's report and abort, not as SIGSYS.
+ */
+static const int jail_allow_sanitize[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(gettid),
+	SCMP_SYS(tgkill), SCMP_SYS(sched_yield),
+};
+#endif
+
 /* Denied to the session whatever else it does. */
 static const int session_deny[] = {
 	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace),
@@ -92,6 +105,16 @@ load(scmp_filter_ctx ctx, const char *role)
 {
 	int	rv;
 
+#ifdef MOAT_VALGRIND
+	/*
+	 * Only `make valgrind` builds this: valgrind cannot run under a
+	 * filter (it has no seccomp(2), and a filter set through prctl traps
+	 * its own system calls), so that build never loads one.
+	 */
+	log_warnx("seccomp (%s): not loaded in a valgrind build", role);
+	seccomp_release(ctx);
+	return;
+#endif
 	if ((rv = seccomp_load(ctx)) != 0) {
 		errno = -rv;
 		fatal("seccomp_load (%s)", role);
@@ -111,6 +134,13 @@ sandbox_seccomp_jail(void)
 	for (i = 0; i < sizeof(jail_allow) / sizeof(jail_allow[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, jail_allow[i], 0) != 0)
 			fatalx("seccomp rule %d", jail_allow[i]);
+#ifdef MOAT_SANITIZE
+	for (i = 0; i < sizeof(jail_allow_sanitize) /
+	    sizeof(jail_allow_sanitize[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    jail_allow_sanitize[i], 0) != 0)
+			fatalx("seccomp rule %d", jail_allow_sanitize[i]);
+#endif
 	/* syslog(3) may reconnect to /dev/log: unix sockets only */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0 ||
