@@ -37,6 +37,7 @@ static int	digest_prefix(struct job *);
 static int	recv_data(struct job *, struct data *);
 static int	send_data(struct job *, struct data *);
 static int	verify(struct job *, const char *, char *, size_t);
+static void	hash_announce(struct client *);
 static int	remote_rename(struct client *, const char *, const char *,
 		    int);
 
@@ -123,6 +124,18 @@ digest_prefix(struct job *j)
 	return 0;
 }
 
+/* OPTS HASH with our algorithm, once. Sent before an upload too: a server
+ * may digest the bytes as they arrive and answer HASH without a reread. */
+static void
+hash_announce(struct client *c)
+{
+	struct ftp	*f = &c->f;
+
+	if ((f->feat & FEAT_HASH) && f->hash_algo != c->o.hash &&
+	    ftp_cmd(f, "OPTS HASH %s", digest_name(c->o.hash)) == 200)
+		f->hash_algo = c->o.hash;
+}
+
 /* 0 + hex: server digest, 1 if the server has no digest command, -1. */
 int
 xfer_server_digest(struct client *c, const char *path, char *hex)
@@ -133,9 +146,7 @@ xfer_server_digest(struct client *c, const char *path, char *hex)
 	int		 code, want = c->o.hash;
 
 	if (f->feat & FEAT_HASH) {
-		if (f->hash_algo != want &&
-		    ftp_cmd(f, "OPTS HASH %s", digest_name(want)) == 200)
-			f->hash_algo = want;
+		hash_announce(c);
 		if (f->hash_algo == want) {
 			if ((code = ftp_cmd(f, "HASH %s", path)) == -1)
 				return -1;
@@ -467,6 +478,8 @@ xfer_put(struct client *c, const char *local, const char *remotedir,
 	progress_start(&j.pg, c, name, j.size, j.off);
 	if (j.off < j.size || j.off == 0) {
 		code = -1;
+		if (j.off == 0)
+			hash_announce(c);
 		if (j.off > 0 && (c->f.feat & FEAT_REST))
 			code = ftp_data_open(c, &d, j.off, "STOR %s", part);
 		if (code == -1 && j.off > 0)

@@ -20,10 +20,12 @@
 
 #include "daemon/commands.h"
 #include "daemon/datachan.h"
+#include "daemon/hashcmd.h"
 #include "daemon/quota.h"
 #include "daemon/session.h"
 #include "daemon/vpath.h"
 #include "daemon/xferlog.h"
+#include "shared/digest.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 
@@ -292,6 +294,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	char		 path[MOAT_PATH_MAX], uname[MOAT_PATH_MAX] = "";
 	char		 msg[MOAT_PATH_MAX + 64];
 	uint64_t	 off = s->rest, start, used, limit, freeb;
+	struct digest	*dg;
 	ssize_t		 r = 0;
 	int		 fd, werr = 0;
 
@@ -339,6 +342,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	}
 	xfer_begin(s, "STOR", path, 0);
 	start = off;
+	dg = hash_store_begin(s, fd, start);
 	for (;;) {
 		r = data_read(s, &dc, xbuf, sizeof(xbuf));
 		if (r <= 0)
@@ -355,7 +359,10 @@ do_store(struct session *s, const char *arg, enum store_how how)
 			werr = errno;
 			break;
 		}
+		if (dg != NULL)
+			digest_update(dg, xbuf, (size_t)r);
 	}
+	hash_store_end(s, fd, dg, !dc.aborted && werr == 0 && r == 0);
 	close(fd);
 	xfer_end(s, path, 1, off - start, !dc.aborted && werr == 0 && r == 0);
 	s->bytes_in += off - start;
