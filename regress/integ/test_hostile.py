@@ -673,6 +673,25 @@ def t_sighup_under_load():
     healthy(d, PID)
 
 
+def t_refuses_writable_files():
+    """As root the master refuses a group/world-writable config or user db
+    (an unprivileged user could rewrite them) and does not start."""
+    if not IS_ROOT:
+        log("skipped: the check applies when running as root")
+        return
+    for what in ("moatftpd.conf", "users.db"):
+        for mode in (0o664, 0o606):
+            d = Daemon()
+            os.chmod(os.path.join(d.dir, what), mode)
+            d.start(wait=False)
+            rc = d.proc.wait(20)
+            out = d.read_log()
+            log("%s mode %o -> master exit %d: %s" %
+                (what, mode, rc, out.strip().splitlines()[-1][:70]))
+            assert rc != 0, out
+            d.stop()
+
+
 def main():
     run = Runner("hostile")
     for t in (t_paths, t_planted_links, t_long_lines, t_no_crlf_held_open,
@@ -680,7 +699,7 @@ def main():
               t_ten_thousand_commands, t_port_bounce, t_pasv_theft,
               t_pasv_nobody_connects, t_reload_broken_db,
               t_sighup_under_load, t_bruteforce, t_slowloris,
-              t_kill_during_stor, t_disk_full):
+              t_kill_during_stor, t_disk_full, t_refuses_writable_files):
         run.run(t)
     if D is not None:
         D.stop()
