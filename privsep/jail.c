@@ -365,6 +365,24 @@ jail_handoff(struct jail *j)
 }
 
 /* Bound a blocking handshake or relay write on a data socket. */
+/*
+ * A TLS 1.3 client may use each ticket once, and data connections issue
+ * none: give the client a fresh ticket with every PASV/EPSV/PORT/EPRT
+ * reply, so the
+ * data connection it opens next always has one to resume.
+ */
+static void
+relay_ticket(struct jail *j, const char *buf, size_t n)
+{
+	if (SSL_version(j->ssl) != TLS1_3_VERSION || n < 4)
+		return;
+	if ((memcmp(buf, "227 ", 4) == 0 || memcmp(buf, "229 ", 4) == 0 ||
+	    (n >= 8 && (memcmp(buf, "200 PORT", 8) == 0 ||
+	    memcmp(buf, "200 EPRT", 8) == 0))) &&
+	    SSL_new_session_ticket(j->ssl) != 1)
+		log_debug("could not queue a session ticket: %s", tls_errstr());
+}
+
 static void
 relay_timeouts(int fd, long secs)
 {
@@ -566,6 +584,7 @@ jail_relay(struct jail *j, int plain, int rsock)
 			r = read(plain, buf, sizeof(buf));
 			if (r <= 0)
 				break;
+			relay_ticket(j, buf, (size_t)r);
 			if (SSL_write_ex(j->ssl, buf, (size_t)r, &n) != 1)
 				break;
 		}
