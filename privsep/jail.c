@@ -368,8 +368,7 @@ jail_handoff(struct jail *j)
 /*
  * A TLS 1.3 client may use each ticket once, and data connections issue
  * none: give the client a fresh ticket with every PASV/EPSV/PORT/EPRT
- * reply, so the
- * data connection it opens next always has one to resume.
+ * reply, so the data connection it opens next always has one to resume.
  */
 static void
 relay_ticket(struct jail *j, const char *buf, size_t n)
