@@ -136,6 +136,11 @@ ftpio_next(struct ftpio *io, char *line, size_t len)
 			n--;
 		n = ftpio_strip_iac(line, n);
 		line[n] = '\0';
+		/* an embedded NUL would end the C string early ("MKD a\0b"
+		 * made "a"): make it a control byte, which every name check
+		 * refuses (test_hostile.py:t_paths) */
+		while ((nl = memchr(line, '\0', n)) != NULL)
+			*nl = '\x01';
 		return FTPIO_LINE;
 	}
 }

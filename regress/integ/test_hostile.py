@@ -192,7 +192,7 @@ def t_paths():
     r.expect("CWD /", 250)
     # control bytes in a name (NUL, ^A, ESC, DEL, a lone CR)
     for bad in (b"a\x00b", b"a\x01b", b"a\x1bb", b"a\x7fb", b"a\rb"):
-        r.expect(b"MKD " + bad + b"\r\n", 501, "MKD %r" % bad)
+        r.expect(b"MKD " + bad + b"\r\n", 553, "MKD %r" % bad)
         assert not os.path.exists(os.path.join(home.encode(), bad))
     # a LF inside a name ends the command: two commands, two replies
     r.send(b"MKD x\nMKD y\r\n")
@@ -201,7 +201,7 @@ def t_paths():
     # 4 KiB names: over the 512-byte line cap, the line is refused whole
     r.expect("MKD " + "n" * 4096, 500, "MKD <4096 x n>")
     # a 300-byte component fits the line but not the file system
-    r.expect("MKD " + "n" * 300, 550, "MKD <300 x n>")
+    r.expect("MKD " + "n" * 300, 553, "MKD <300 x n>")
     # NFC and NFD spellings are different names, hence different files
     nfc = unicodedata.normalize("NFC", "caf\u00e9")
     nfd = unicodedata.normalize("NFD", "caf\u00e9")

@@ -112,6 +112,18 @@ START_TEST(eof_mid_line)
 }
 END_TEST
 
+/* found by test_hostile.py: "MKD a\0b" created "a" */
+START_TEST(nul_is_not_an_end)
+{
+	char	line[MOAT_CMD_MAX];
+
+	feed("MKD a\0b\r\n", 10);
+	ck_assert_int_eq(ftpio_getline(&io, line, sizeof(line), 1000),
+	    FTPIO_LINE);
+	ck_assert_str_eq(line, "MKD a\001b");
+}
+END_TEST
+
 START_TEST(reply_strips_crlf)
 {
 	char	buf[256];
@@ -140,6 +152,7 @@ main(void)
 	tcase_add_test(tc, iac);
 	tcase_add_test(tc, eof_mid_line);
 	tcase_add_test(tc, reply_strips_crlf);
+	tcase_add_test(tc, nul_is_not_an_end);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
