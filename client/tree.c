@@ -13,23 +13,6 @@
 
 #include "client/client.h"
 
-static int	tree_name(const char *, char *, size_t);
-
-static int
-tree_name(const char *path, char *out, size_t len)
-{
-	size_t	n;
-
-	if (strlcpy(out, path_base(path), len) >= len)
-		return -1;
-	n = strlen(out);
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
-	if (n == 0 || strcmp(out, "/") == 0 || strcmp(out, ".") == 0 ||
-	    strcmp(out, "..") == 0)
-		return -1;
-	return 0;
-}
 
 /* 1 directory, 0 not (or missing), -1 I/O error. Leaves cwd unchanged. */
 int
@@ -68,7 +51,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 	}
 	if (!isdir)
 		return xfer_get(c, remote, localdir, force);
-	if (tree_name(remote, name, sizeof(name)) == -1 ||
+	if (base_name(remote, name, sizeof(name)) == -1 ||
 	    rpath_join(ldir, sizeof(ldir), localdir ? localdir : "", name)) {
 		warnx("get: %s: bad directory name", remote);
 		return -1;
@@ -124,7 +107,7 @@ tree_put(struct client *c, const char *local, const char *remotedir,
 	}
 	if (!S_ISDIR(st.st_mode))
 		return xfer_put(c, local, remotedir, force);
-	if (tree_name(local, name, sizeof(name)) == -1 ||
+	if (base_name(local, name, sizeof(name)) == -1 ||
 	    rpath_join(rdir, sizeof(rdir), remotedir ? remotedir : "", name)) {
 		warnx("put: %s: bad directory name", local);
 		return -1;

@@ -31,7 +31,6 @@ struct job {
 	struct progress	 pg;
 };
 
-static int	base_name(const char *, char *, size_t);
 static int	remote_size(struct client *, const char *, uint64_t *);
 static int	digest_prefix(struct job *);
 static int	recv_data(struct job *, struct data *);
@@ -41,8 +40,9 @@ static void	hash_announce(struct client *);
 static int	remote_rename(struct client *, const char *, const char *,
 		    int);
 
-/* Last path component without trailing slashes. */
-static int
+/* Last path component without trailing slashes; -1 for "", ".", "..",
+ * "/" or one too long. */
+int
 base_name(const char *path, char *out, size_t len)
 {
 	size_t	n;
