@@ -630,7 +630,7 @@ data_wait(struct session *s, struct dataconn *dc, short events)
 	struct pollfd	pfd[2];
 	int		r;
 
-	if (dc->ssl != NULL && (events & POLLIN) && SSL_pending(dc->ssl) > 0)
+	if (dc->ssl != NULL && (events & POLLIN) && SSL_has_pending(dc->ssl))
 		return 0;
 	for (;;) {
 		pfd[0].fd = dc->fd;

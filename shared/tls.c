@@ -110,6 +110,8 @@ tls_data_ctx(const struct config *c, const unsigned char *keys, char *err,
 
 	if ((ctx = ctx_common(c, keys, err, errlen)) == NULL)
 		return NULL;
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 1 << 18);
 	/* A throwaway key: OpenSSL 3.0 needs one to resume under TLS 1.3. */
 	if ((pk = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL)
 		goto fail;
