@@ -56,27 +56,32 @@ REPO = moatlib.REPO
 BUILD = moatlib.BUILD
 
 
+def env(name, default):
+    """A parameter; unset and empty (make exports empty ones) mean default."""
+    return os.environ.get(name) or default
+
+
 def size_env(name, default):
-    v = os.environ.get(name, default).strip().upper()
+    v = env(name, default).strip().upper()
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(v[-1:], 1)
     return int(v.rstrip("KMG")) * mult
 
 
 SIZE = size_env("BENCH_SIZE", "1G")
-SECS = float(os.environ.get("BENCH_SECS", "20"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-SESSIONS = int(os.environ.get("BENCH_SESSIONS", "1000"))
-DIRFILES = int(os.environ.get("BENCH_DIRFILES", "10000"))
-UPLOADS = int(os.environ.get("BENCH_UPLOADS", "2000"))
+SECS = float(env("BENCH_SECS", "20"))
+CLIENTS = int(env("BENCH_CLIENTS", "8"))
+SESSIONS = int(env("BENCH_SESSIONS", "1000"))
+DIRFILES = int(env("BENCH_DIRFILES", "10000"))
+UPLOADS = int(env("BENCH_UPLOADS", "2000"))
 SMALL = size_env("BENCH_SMALL", "4096")
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-IDLE_RUNS = int(os.environ.get("BENCH_IDLE_RUNS", "1"))
-IPERF_SECS = int(os.environ.get("BENCH_IPERF_SECS", "5"))
-SERVERS = os.environ.get("BENCH_SERVERS", "moatftpd vsftpd pure-ftpd").split()
-FIGS = os.environ.get("BENCH_FIGURES", "all")
+RUNS = int(env("BENCH_RUNS", "3"))
+IDLE_RUNS = int(env("BENCH_IDLE_RUNS", "1"))
+IPERF_SECS = int(env("BENCH_IPERF_SECS", "5"))
+SERVERS = env("BENCH_SERVERS", "moatftpd vsftpd pure-ftpd").split()
+FIGS = env("BENCH_FIGURES", "all")
 FIGS = set(range(1, 10)) if FIGS == "all" else \
     {int(x) for x in FIGS.replace(",", " ").split()}
-JSON_OUT = os.environ.get("BENCH_JSON", os.path.join(BUILD, "bench.json"))
+JSON_OUT = env("BENCH_JSON", os.path.join(BUILD, "bench.json"))
 PFDIR = os.path.join(BUILD, "bench", "pure-ftpd")
 LIMIT = SESSIONS + 64           # max clients / per ip / per user
 TMO = 120                       # seconds, any one client call
