@@ -236,6 +236,11 @@ def run_pty(argv, env, cwd, dialogue=(), timeout=60):
         while time.time() < deadline:
             if steps and steps[0][0] in out[pos:]:
                 pos = out.index(steps[0][0], pos) + len(steps[0][0])
+                if steps[0][1] == b"\x03":
+                    # a person's Ctrl-C comes after the prompt is drawn and
+                    # the line editor waits in read(); one sent in the same
+                    # instant as the prompt can land before that read
+                    time.sleep(0.3)
                 os.write(fd, steps.pop(0)[1])
                 continue
             r, _, _ = select.select([fd], [], [], 0.2)
