@@ -139,18 +139,26 @@ class Daemon:
         return self
 
     def wait_ready(self, timeout=10):
+        """Wait for the master's "moatftpd started" line (logged once the
+        listeners are bound), without using a connection slot; with a quiet
+        log_level, fall back to a connect probe and let the master reap it."""
         deadline = time.time() + timeout
+        quiet = self.settings.get("log_level", '"info"') in ('"err"', '"warn"')
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("moatftpd exited %d:\n%s" %
                                    (self.proc.returncode, self.read_log()))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                # that probe used a connection; let the master reap it
-                time.sleep(0.05)
+            if not quiet and "moatftpd started" in self.read_log():
                 return
-            except OSError:
-                time.sleep(0.05)
+            if quiet:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port),
+                                             0.2).close()
+                    time.sleep(0.5)
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.02)
         raise RuntimeError("moatftpd did not start:\n" + self.read_log())
 
     def stop(self):
