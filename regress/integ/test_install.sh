@@ -44,6 +44,45 @@ same() {
 tree() { (cd "$1" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort); }
 mode() { stat -c %a "$1"; }
 
+# The installed programs, not build/'s, serve a real login and transfer:
+# moatadm makes an account, moatftpd runs in the foreground on a free
+# loopback port, curl uploads and downloads, moatftp lists; killed by PID.
+installed_runs() {
+	p=$1
+	r=$tmp/run
+	mkdir -p "$r/empty" && chmod 755 "$r/empty"
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	{
+		echo "listen = [\"127.0.0.1:$port\"];"
+		echo "user_db = \"$r/users.db\";"
+		echo "home_root = \"$r/home\";"
+		echo "jail_dir = \"$r/empty\";"
+		echo "pidfile = \"$r/pid\";"
+		echo 'tls_cert = "";'
+		echo 'tls_key = "";'
+		echo 'login_fail_delay = 0;'
+	} > "$r/c.conf"
+	check "installed moatadm useradd" sh -c \
+	    "echo 'inst-pass-1' | '$p/sbin/moatadm' -c '$r/c.conf' useradd inst --password-stdin"
+	"$p/sbin/moatftpd" -f -c "$r/c.conf" > "$r/log" 2>&1 &
+	dpid=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q "moatftpd started" "$r/log"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "installed" > "$r/f.txt"
+	check "installed moatftpd takes an upload (curl)" curl -sS \
+	    --max-time 20 -u inst:inst-pass-1 -T "$r/f.txt" \
+	    "ftp://127.0.0.1:$port/"
+	check "installed moatftpd serves it back (curl)" sh -c \
+	    "curl -sS --max-time 20 -u inst:inst-pass-1 ftp://127.0.0.1:$port/f.txt | grep -qx installed"
+	check "installed moatftp lists it" sh -c \
+	    "MOATFTP_PASSWORD=inst-pass-1 HOME='$r' '$p/bin/moatftp' --tls=off inst@127.0.0.1:$port ls | grep -q f.txt"
+	kill "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+}
+
 # ---- install ---------------------------------------------------------------
 cat > "$tmp/expect-local" <<'EOF'
 etc/init.d/moatftpd 755
@@ -85,6 +124,7 @@ if [ "$built" = yes ]; then
 	    "$d/lib/systemd/system/moatftpd.service"
 	check "installed moatftpd is build/moatftpd" \
 	    cmp "$BUILD/moatftpd" "$d/usr/local/sbin/moatftpd"
+	installed_runs "$d/usr/local"
 
 	echo "# changed by the admin" >> "$d/etc/moatftpd/moatftpd.conf"
 	cp "$d/etc/moatftpd/moatftpd.conf" "$tmp/admin.conf"
