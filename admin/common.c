@@ -213,6 +213,8 @@ adm_db_save(struct adm *a)
 	if (userdb_save_locked(&a->db, a->conf.user_db, err,
 	    sizeof(err)) == -1)
 		return adm_fail("%s", err);
+	/* every change reaches a running daemon at once */
+	adm_hup_daemon(a);
 	return ADM_OK;
 }
 

@@ -63,8 +63,7 @@ cmd_quota(struct adm *a, int argc, char **argv)
 	if (limit == u->quota)
 		goto done;
 	u->quota = limit;
-	if ((rv = adm_db_save(a)) == ADM_OK)
-		adm_hup_daemon(a);
+	rv = adm_db_save(a);	/* also tells the daemon */
  done:
 	adm_db_close(a);
 	return rv;

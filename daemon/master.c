@@ -256,6 +256,7 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 		ma.local = *local;
 		(void)strlcpy(ma.peerstr, a, sizeof(ma.peerstr));
 		ma.sessid = m.sessid;
+		ma.dbgen = ledger_dbgen(m.ledger);
 		ma.root = geteuid() == 0;
 		ma.jail_uid = m.jail_uid;
 		ma.jail_gid = m.jail_gid;
@@ -508,6 +509,7 @@ reload(void)
 		userdb_free(&m.db);
 		m.db = ndb;
 		push_limits();
+		ledger_dbgen_bump(m.ledger);
 	} else
 		log_warnx("reload: keeping the old user db");
 }

@@ -63,6 +63,30 @@ jail_linger(int fd)
 		;
 }
 
+/*
+ * A connection forked before a reload (SIGHUP, moatadm quota/passwd/lock)
+ * holds the old user db: read the file again, so that a new password, a
+ * lock or a new quota applies to it too. On failure the copy is kept.
+ */
+static void
+monitor_fresh_db(struct monitor_args *ma)
+{
+	struct userdb	ndb;
+	char		err[512];
+	uint32_t	gen = ledger_dbgen(ma->ledger);
+
+	if (gen == ma->dbgen)
+		return;
+	memset(&ndb, 0, sizeof(ndb));
+	if (userdb_load(&ndb, ma->cfg->user_db, err, sizeof(err)) == -1) {
+		log_warnx("user db changed but cannot be read: %s", err);
+		return;
+	}
+	userdb_free(ma->db);
+	*ma->db = ndb;
+	ma->dbgen = gen;
+}
+
 /* Check a login. Fills sa on success. failures counts bad passwords. */
 static int32_t
 monitor_auth(struct monitor_args *ma, const struct msg_auth *req,
@@ -77,6 +101,7 @@ monitor_auth(struct monitor_args *ma, const struct msg_auth *req,
 	if (memchr(req->user, '\0', sizeof(req->user)) == NULL ||
 	    memchr(req->pass, '\0', sizeof(req->pass)) == NULL)
 		fatalx("%s: unterminated string from the jail", __func__);
+	monitor_fresh_db(ma);
 	if (userdb_valid_name(req->user) == 0)
 		u = userdb_find(ma->db, req->user);
 	/* always one hash, so that unknown users cost the same */

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdint.h>
+
 #include <openssl/ssl.h>
 
 #include "shared/config.h"
@@ -60,6 +62,7 @@ struct monitor_args {
 	struct sockaddr_storage	 local;
 	char			 peerstr[64];
 	unsigned long		 sessid;
+	uint32_t		 dbgen;		/* of db, at fork */
 	int			 root;		/* running as root */
 	uid_t			 jail_uid;
 	gid_t			 jail_gid;

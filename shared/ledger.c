@@ -237,3 +237,15 @@ ledger_sessions(struct ledger *l, uid_t uid)
 			return atomic_load(&l->slots[i].sessions);
 	return 0;
 }
+
+uint32_t
+ledger_dbgen(struct ledger *l)
+{
+	return atomic_load(&l->dbgen);
+}
+
+void
+ledger_dbgen_bump(struct ledger *l)
+{
+	atomic_fetch_add(&l->dbgen, 1);
+}

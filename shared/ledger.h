@@ -25,6 +25,7 @@ struct ledger_slot {
 
 struct ledger {
 	_Atomic uint32_t	lock;
+	_Atomic uint32_t	dbgen;		/* user db reloads by the master */
 	uint32_t		nslots;
 	struct ledger_slot	slots[];
 };
@@ -58,6 +59,10 @@ void		 ledger_release(struct ledger *l, int slot, uint64_t n);
 void		 ledger_set_limit(struct ledger *l, uid_t uid, uint64_t limit);
 void		 ledger_get(struct ledger *l, int slot, uint64_t *used,
 		    uint64_t *limit);
+/* The user db generation: the master bumps it after each reload, so a
+ * monitor forked before one knows its copy of the db is stale. */
+uint32_t	 ledger_dbgen(struct ledger *l);
+void		 ledger_dbgen_bump(struct ledger *l);
 /* Sessions of uid alive now (0 if it has no slot). */
 uint32_t	 ledger_sessions(struct ledger *l, uid_t uid);
 

@@ -1,0 +1,80 @@
+"""A change made with moatadm reaches the running daemon at once, even for
+connections accepted before it (their monitor re-reads a stale user db):
+a new password, a lock, a new quota."""
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from moatlib import Daemon, Runner  # noqa: E402
+
+
+class Early:
+    """A control connection opened now, logged in later."""
+
+    def __init__(self, d):
+        self.s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        self.f = self.s.makefile("rb")
+        assert self.f.readline().startswith(b"220")
+
+    def cmd(self, line):
+        self.s.sendall(line.encode() + b"\r\n")
+        return self.f.readline().decode()
+
+    def login(self, user, pw):
+        assert self.cmd("USER " + user).startswith("331")
+        return self.cmd("PASS " + pw)
+
+    def close(self):
+        self.s.close()
+
+
+def wait_reload(d, n):
+    end = time.time() + 10
+    while d.read_log().count("reloaded") < n and time.time() < end:
+        time.sleep(0.05)
+    assert d.read_log().count("reloaded") >= n, d.read_log()
+
+
+def t_password_and_lock():
+    d = Daemon(users={"alice": None, "bob": None}).start()
+    try:
+        old = d.passwords["alice"]
+        a, b = Early(d), Early(d)
+        d.adm("passwd", "alice", "--password-stdin", input="new-pass-123\n")
+        wait_reload(d, 1)
+        r = a.login("alice", old)
+        assert r.startswith("530"), r
+        r = b.login("alice", "new-pass-123")
+        assert r.startswith("230"), r
+        a.close()
+        b.close()
+        c = Early(d)
+        d.adm("lock", "bob")
+        wait_reload(d, 2)
+        r = c.login("bob", d.passwords["bob"])
+        assert r.startswith("530"), r
+        c.close()
+    finally:
+        d.stop()
+
+
+def t_quota_before_first_login():
+    d = Daemon(users={"alice": "1M"}).start()
+    try:
+        a = Early(d)
+        d.adm("quota", "alice", "3M")
+        wait_reload(d, 1)
+        assert a.login("alice", d.passwords["alice"]).startswith("230")
+        r = a.cmd("SITE QUOTA")
+        assert r.startswith("200") and "limit=3145728" in r, r
+        a.close()
+    finally:
+        d.stop()
+
+
+r = Runner("reload")
+r.run(t_password_and_lock)
+r.run(t_quota_before_first_login)
+r.done()
