@@ -482,6 +482,9 @@ def t_slowloris():
                       "queue_max": "10", "login_timeout": "30",
                       "prefork_spares": "4"}).start()
     pid = d.proc.pid
+    # what a login costs on this machine right now (yescrypt on 2 busy
+    # cores): the attack may not add more than 2 s to it
+    base = max(healthy(d, pid) for _ in range(3))
     socks, refused = [], 0
     for i in range(500):
         s = socket.socket()
@@ -513,8 +516,9 @@ def t_slowloris():
                 pass
         worst = max(worst, healthy(d, pid))
         time.sleep(1)
-    log("real client logins during the slowloris: worst %.2fs" % worst)
-    assert worst < 2
+    log("real client logins during the slowloris: worst %.2fs (%.2fs "
+        "before it)" % (worst, base))
+    assert worst < 2 + base, (worst, base)
     for s in socks:
         s.close()
     d.stop()
