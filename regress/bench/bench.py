@@ -24,7 +24,7 @@ Parameters (environment), full run defaults in brackets:
                   BENCH_SESSIONS times per server)                [1]
   BENCH_IPERF_SECS  iperf3 run                                    [5]
   BENCH_SERVERS   which servers        [moatftpd vsftpd pure-ftpd]
-  BENCH_FIGURES   which figures, numbers 1-9 [all]
+  BENCH_FIGURES   which figures, numbers 1-10 [all]
   BENCH_JSON      where the JSON goes                   [build/bench.json]
 
 Must run as root (system user, servers that chroot).  Standard library only.
@@ -33,6 +33,7 @@ import atexit
 import concurrent.futures
 import datetime
 import ftplib
+import hashlib
 import json
 import multiprocessing
 import os
@@ -79,7 +80,7 @@ IDLE_RUNS = int(env("BENCH_IDLE_RUNS", "1"))
 IPERF_SECS = int(env("BENCH_IPERF_SECS", "5"))
 SERVERS = env("BENCH_SERVERS", "moatftpd vsftpd pure-ftpd").split()
 FIGS = env("BENCH_FIGURES", "all")
-FIGS = set(range(1, 10)) if FIGS == "all" else \
+FIGS = set(range(1, 11)) if FIGS == "all" else \
     {int(x) for x in FIGS.replace(",", " ").split()}
 JSON_OUT = env("BENCH_JSON", os.path.join(BUILD, "bench.json"))
 PFDIR = os.path.join(BUILD, "bench", "pure-ftpd")
@@ -689,6 +690,37 @@ def fig_verify(srv):
     return t_put / t_plain
 
 
+def fig_verify_get(srv):
+    """Our client's verified get of big.bin against curl -o /dev/null of the
+    same file plus one local MD5 pass over it (what an unverified download
+    followed by a manual check costs). Both timed from start to exit."""
+    env = dict(os.environ, MOATFTP_PASSWORD=srv.password, HOME=CTX.work)
+    dest = os.path.join(CTX.work, "getdir")
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    t0 = time.perf_counter()
+    p = subprocess.run([moatlib.MOATFTP, "-q", "--tls=off", "-P",
+                        str(srv.plain_port), "%s@127.0.0.1" % srv.user,
+                        "get big.bin " + dest], env=env,
+                       capture_output=True, text=True, timeout=900)
+    t_get = time.perf_counter() - t0
+    got = os.path.join(dest, "big.bin")
+    if p.returncode != 0 or os.path.getsize(got) != SIZE:
+        raise RuntimeError("moatftp get: rc %d %s" % (p.returncode, p.stderr))
+    t0 = time.perf_counter()
+    subprocess.run(["curl", "-sS", "--max-time", "900", "-o", "/dev/null",
+                    "-u", "%s:%s" % (srv.user, srv.password),
+                    "ftp://127.0.0.1:%d/big.bin" % srv.plain_port],
+                   check=True, timeout=900)
+    h = hashlib.md5()
+    with open(got, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    t_plain = time.perf_counter() - t0
+    shutil.rmtree(dest, ignore_errors=True)
+    return t_get / t_plain
+
+
 def iperf():
     port = moatlib.free_port()
     s = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p",
@@ -729,6 +761,8 @@ ROWS = [
     ("small", 8, "%d STOR of %s, one session" % (UPLOADS, human(SMALL)),
      "files/s", True),
     ("verify", 9, "moatftp verified put / plain STOR, %s" % human(SIZE),
+     "time ratio", False),
+    ("verify_get", 10, "moatftp verified get / curl + md5, %s" % human(SIZE),
      "time ratio", False),
 ]
 
@@ -923,6 +957,14 @@ def main():
                 except Exception as e:  # noqa: BLE001
                     errors.setdefault("verify", {})["moatftpd"] = str(e)[:500]
                     log("verify run %d: FAILED %s" % (r + 1, e))
+        if 10 in FIGS:
+            for r in range(RUNS):
+                try:
+                    record("verify_get", "moatftpd", fig_verify_get(moat))
+                except Exception as e:  # noqa: BLE001
+                    errors.setdefault("verify_get", {})["moatftpd"] = \
+                        str(e)[:500]
+                    log("verify_get run %d: FAILED %s" % (r + 1, e))
         loop = iperf()
 
         text, rows = table(results, order)
