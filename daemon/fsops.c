@@ -387,25 +387,38 @@ cmd_rnto(struct session *s, const char *arg)
 	fs_reply_errno(s, err);
 }
 
+/* stat(2) of a user's path, following links inside the home; -1 when the
+ * reply has been sent. */
+static int
+stat_arg(struct session *s, const char *arg, struct stat *st)
+{
+	char	path[MOAT_PATH_MAX];
+	int	fd, rv, err;
+
+	if (fs_path(s, arg, path, sizeof(path)) == -1)
+		return -1;
+	if ((fd = vpath_open(s, path, O_PATH, 0)) == -1) {
+		fs_reply_errno(s, errno);
+		return -1;
+	}
+	rv = fstat(fd, st);
+	err = errno;
+	close(fd);
+	if (rv == -1) {
+		fs_reply_errno(s, err);
+		return -1;
+	}
+	return 0;
+}
+
 void
 cmd_size(struct session *s, const char *arg)
 {
-	char		path[MOAT_PATH_MAX];
 	struct stat	st;
-	int		fd, rv, err;
 
-	if (fs_path(s, arg, path, sizeof(path)) == -1)
+	if (stat_arg(s, arg, &st) == -1)
 		return;
-	if ((fd = vpath_open(s, path, O_PATH, 0)) == -1) {
-		fs_reply_errno(s, errno);
-		return;
-	}
-	rv = fstat(fd, &st);
-	err = errno;
-	close(fd);
-	if (rv == -1)
-		fs_reply_errno(s, err);
-	else if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode))
 		reply(s, 550, "Not a regular file.");
 	else
 		reply(s, 213, "%jd", (intmax_t)st.st_size);
@@ -414,22 +427,12 @@ cmd_size(struct session *s, const char *arg)
 void
 cmd_mdtm(struct session *s, const char *arg)
 {
-	char		path[MOAT_PATH_MAX], t[32];
+	char		t[32];
 	struct stat	st;
-	int		fd, rv, err;
 
-	if (fs_path(s, arg, path, sizeof(path)) == -1)
+	if (stat_arg(s, arg, &st) == -1)
 		return;
-	if ((fd = vpath_open(s, path, O_PATH, 0)) == -1) {
-		fs_reply_errno(s, errno);
-		return;
-	}
-	rv = fstat(fd, &st);
-	err = errno;
-	close(fd);
-	if (rv == -1)
-		fs_reply_errno(s, err);
-	else if (fmt_time(st.st_mtime, t, sizeof(t)) == -1)
+	if (fmt_time(st.st_mtime, t, sizeof(t)) == -1)
 		reply(s, 550, "Modification time out of range.");
 	else
 		reply(s, 213, "%s", t);
