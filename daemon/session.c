@@ -445,7 +445,9 @@ session_dispatch(struct session *s, char *line)
 		return;
 	}
 	if (e != NULL) {
-		(void)snprintf(e->cmd, sizeof(e->cmd), "%s", line);
+		/* `moatadm who` shows it: never a password */
+		(void)snprintf(e->cmd, sizeof(e->cmd), "%s",
+		    commands[i].fn == cmd_pass ? "PASS ****" : line);
 		atomic_store(&e->last, (int64_t)time(NULL));
 	}
 	/* RNFR must be followed by RNTO; REST by a transfer */
