@@ -510,6 +510,7 @@ reload(void)
 		m.db = ndb;
 		push_limits();
 		ledger_dbgen_bump(m.ledger);
+		log_info("user db re-read: %zu accounts", m.db.nusers);
 	} else
 		log_warnx("reload: keeping the old user db");
 }

@@ -32,9 +32,10 @@ class Early:
 
 def wait_reload(d, n):
     end = time.time() + 10
-    while d.read_log().count("reloaded") < n and time.time() < end:
+    # logged once the new db is in place and its generation bumped
+    while d.read_log().count("user db re-read") < n and time.time() < end:
         time.sleep(0.05)
-    assert d.read_log().count("reloaded") >= n, d.read_log()
+    assert d.read_log().count("user db re-read") >= n, d.read_log()
 
 
 def t_password_and_lock():
