@@ -247,32 +247,33 @@ cmd_rmdir(struct client *c, int argc, char **argv)
 	return simple(c, "rmdir", "RMD", argv[1], 250);
 }
 
+/* get and put: one file, or a tree with -r; -f overwrites. */
+static int
+transfer(struct client *c, int argc, char **argv, const char *name,
+    int (*tree)(struct client *, const char *, const char *, int, int),
+    int (*one)(struct client *, const char *, const char *, int))
+{
+	const char	*dir;
+	int		 fl, i;
+
+	if ((i = opts(argc, argv, "+rf", cmd_find(name), &fl)) == -1)
+		return -1;
+	dir = i + 1 < argc ? argv[i + 1] : NULL;
+	if (fl & FL('r'))
+		return tree(c, argv[i], dir, fl & FL('f'), 0);
+	return one(c, argv[i], dir, fl & FL('f'));
+}
+
 static int
 cmd_get(struct client *c, int argc, char **argv)
 {
-	int	fl, i;
-
-	if ((i = opts(argc, argv, "+rf", cmd_find("get"), &fl)) == -1)
-		return -1;
-	if (fl & FL('r'))
-		return tree_get(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL,
-		    fl & FL('f'), 0);
-	return xfer_get(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL,
-	    fl & FL('f'));
+	return transfer(c, argc, argv, "get", tree_get, xfer_get);
 }
 
 static int
 cmd_put(struct client *c, int argc, char **argv)
 {
-	int	fl, i;
-
-	if ((i = opts(argc, argv, "+rf", cmd_find("put"), &fl)) == -1)
-		return -1;
-	if (fl & FL('r'))
-		return tree_put(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL,
-		    fl & FL('f'), 0);
-	return xfer_put(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL,
-	    fl & FL('f'));
+	return transfer(c, argc, argv, "put", tree_put, xfer_put);
 }
 
 static int

@@ -33,6 +33,7 @@ struct job {
 
 static int	remote_size(struct client *, const char *, uint64_t *);
 static int	digest_prefix(struct job *);
+static int	job_start(struct job *, const char *, const char *);
 static int	recv_data(struct job *, struct data *);
 static int	send_data(struct job *, struct data *);
 static int	verify(struct job *, const char *, char *, size_t);
@@ -175,6 +176,30 @@ xfer_server_digest(struct client *c, const char *path, char *hex)
 	return -1;
 }
 
+/*
+ * After the offset is known: say so when resuming, take the buffer and the
+ * digest, digest the bytes already there, start the progress bar. On
+ * failure one line names verb and path (the local file the prefix is in).
+ */
+static int
+job_start(struct job *j, const char *verb, const char *path)
+{
+	if (j->off > 0 && !j->c->o.quiet)
+		printf("resuming %s from %llu\n", j->name,
+		    (unsigned long long)j->off);
+	if ((j->buf = malloc(MOAT_XFER_BUF)) == NULL ||
+	    (j->dg = digest_new(j->c->o.hash)) == NULL) {
+		warnx("%s: out of memory", verb);
+		return -1;
+	}
+	if (digest_prefix(j) == -1) {
+		warn("%s: %s", verb, path);
+		return -1;
+	}
+	progress_start(&j->pg, j->c, j->name, j->size, j->off);
+	return 0;
+}
+
 /* Compare; note says how it ended. 0 match or unverifiable, -1. */
 static int
 verify(struct job *j, const char *rpath, char *note, size_t notelen)
@@ -294,19 +319,8 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 		}
 		j.off = 0;
 	}
-	if (j.off > 0 && !c->o.quiet)
-		printf("resuming %s from %llu\n", name,
-		    (unsigned long long)j.off);
-	if ((j.buf = malloc(MOAT_XFER_BUF)) == NULL ||
-	    (j.dg = digest_new(c->o.hash)) == NULL) {
-		warnx("get: out of memory");
+	if (job_start(&j, "get", part) == -1)
 		goto done;
-	}
-	if (digest_prefix(&j) == -1) {
-		warn("get: %s", part);
-		goto done;
-	}
-	progress_start(&j.pg, c, name, j.size, j.off);
 	if (j.size == UINT64_MAX || j.off < j.size || j.off == 0) {
 		if (ftp_data_open(c, &d, j.off, "RETR %s", remote) == -1) {
 			progress_end(&j.pg, 0, NULL);
@@ -463,19 +477,8 @@ xfer_put(struct client *c, const char *local, const char *remotedir,
 	}
 	if (sr == 1 || j.off > j.size)
 		j.off = 0;
-	if (j.off > 0 && !c->o.quiet)
-		printf("resuming %s from %llu\n", name,
-		    (unsigned long long)j.off);
-	if ((j.buf = malloc(MOAT_XFER_BUF)) == NULL ||
-	    (j.dg = digest_new(c->o.hash)) == NULL) {
-		warnx("put: out of memory");
+	if (job_start(&j, "put", local) == -1)
 		goto done;
-	}
-	if (digest_prefix(&j) == -1) {
-		warn("put: %s", local);
-		goto done;
-	}
-	progress_start(&j.pg, c, name, j.size, j.off);
 	if (j.off < j.size || j.off == 0) {
 		code = -1;
 		if (j.off == 0)
