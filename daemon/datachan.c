@@ -84,24 +84,31 @@ pasv_listen(struct session *s)
 	int			 fd, one = 1;
 
 	data_reset(s);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	/* a port whose last data connection is in TIME_WAIT is free */
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	for (i = 0; i < span; i++) {
-		sa_set_port(&ss, (in_port_t)(lo + (start + i) % span));
+		long	port = lo + (start + i) % span;
+		int	saved;
+
+		/* a fresh socket each try: one that bound but failed to listen
+		 * (another session raced it to the port) cannot bind again */
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			return -1;
+		/* a port whose last data connection is in TIME_WAIT is free */
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		sa_set_port(&ss, (in_port_t)port);
 		if (bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in))
 		    == 0 && listen(fd, 1) == 0) {
 			s->pasv_fd = fd;
 			s->dmode = DATA_PASV;
-			return (int)(lo + (start + i) % span);
+			return (int)port;
 		}
-		if (errno != EADDRINUSE)
+		saved = errno;
+		close(fd);
+		if (saved != EADDRINUSE)
 			break;
 	}
-	close(fd);
 	return -1;
 }
 
