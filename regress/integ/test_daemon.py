@@ -229,14 +229,19 @@ def term_lets_transfer_finish():
         time.sleep(0.3)
         t0 = time.time()
         d.signal(signal.SIGTERM)
-        # the idle session goes at once, with 421
+        # the idle session goes at once, with 421 (a timeout is a failure)
+        idle.sock.settimeout(3)
+        t1 = time.time()
         try:
             idle.getresp()
             raise AssertionError("idle session survived SIGTERM")
         except ftplib.error_temp as e:
             assert str(e).startswith("421"), e
-        except (EOFError, OSError):
+        except socket.timeout:
+            raise AssertionError("idle session still open 3 s after SIGTERM")
+        except (EOFError, ConnectionResetError):
             pass
+        assert time.time() - t1 < 2.5
         r = st.join()
         assert isinstance(r, str) and r.startswith("226"), r
         rc = d.proc.wait(20)

@@ -98,6 +98,15 @@ class Raw:
             pass
 
 
+def until(cond, secs=10):
+    """Wait (bounded) for cond() to hold; fail if it never does."""
+    end = time.time() + secs
+    while not cond():
+        if time.time() > end:
+            raise AssertionError("condition not met in %d s" % secs)
+        time.sleep(0.05)
+
+
 def healthy(d, pid=None):
     """A normal login works and the master is the same process."""
     assert d.proc.poll() is None, "master exited:\n" + d.read_log()[-2000:]
@@ -160,7 +169,8 @@ def t_paths():
     outside = os.path.join(d.dir, "secret")
     with open(outside, "wb") as f:
         f.write(b"outside the home\n")
-    os.chmod(outside, 0o600)
+    # readable and writable by anyone: only confinement can keep it out
+    os.chmod(outside, 0o666)
     with open(os.path.join(home, "f.txt"), "wb") as f:
         f.write(b"in home\n")
     os.mkdir(os.path.join(home, "sub"))
@@ -191,9 +201,11 @@ def t_paths():
     assert '"/sub"' in r.expect("PWD", 257)
     r.expect("CWD /", 250)
     # control bytes in a name (NUL, ^A, ESC, DEL, a lone CR)
+    before = set(os.listdir(home))
     for bad in (b"a\x00b", b"a\x01b", b"a\x1bb", b"a\x7fb", b"a\rb"):
         r.expect(b"MKD " + bad + b"\r\n", 553, "MKD %r" % bad)
-        assert not os.path.exists(os.path.join(home.encode(), bad))
+        # nothing made, not even a name cut short at the bad byte
+        assert set(os.listdir(home)) == before, (bad, os.listdir(home))
     # a LF inside a name ends the command: two commands, two replies
     r.send(b"MKD x\nMKD y\r\n")
     assert r.resp()[0] == 257 and r.resp()[0] == 257
@@ -226,10 +238,16 @@ def t_planted_links():
     it, and deleting the link removes only the link."""
     d = main_daemon()
     home = d.home("alice")
+    # symlink target: readable and writable by anyone, so only the
+    # confinement (not a permission check) can keep a session out
     outside = os.path.join(d.dir, "secret2")
     with open(outside, "wb") as f:
+        f.write(b"anyone may write\n")
+    os.chmod(outside, 0o666)
+    rootonly = os.path.join(d.dir, "rootonly")
+    with open(rootonly, "wb") as f:
         f.write(b"root only\n")
-    os.chmod(outside, 0o600)
+    os.chmod(rootonly, 0o600)
     os.symlink(outside, os.path.join(home, "abs_link"))
     os.symlink("../../secret2", os.path.join(home, "rel_link"))
     os.symlink("/etc/passwd", os.path.join(home, "passwd_link"))
@@ -241,9 +259,12 @@ def t_planted_links():
     # writing through a symlink never touches the outside file
     code = stor(r, "abs_link", b"overwrite")
     log("STOR through abs_link -> %d" % code)
+    assert code == 550, code
+    assert os.path.islink(os.path.join(home, "abs_link"))
     with open(outside, "rb") as f:
-        assert f.read() == b"root only\n"
+        assert f.read() == b"anyone may write\n"
     if IS_ROOT and d.root:
+        outside = rootonly
         os.link(outside, os.path.join(home, "hard"))
         code, data = retr(r, "hard")
         log("RETR hard link to a root 0600 file -> %d" % code)
@@ -584,9 +605,9 @@ def t_disk_full():
                         (st.st_uid, st.st_gid), "tmpfs", home],
                        capture_output=True, text=True)
     if p.returncode != 0:
-        log("skipped: mount failed: %s" % p.stderr.strip())
         d.stop()
-        return
+        raise AssertionError("cannot mount a tmpfs as root, so the full-disk "
+                             "case is untested: %s" % p.stderr.strip())
     try:
         d.start()
         pid = d.proc.pid
@@ -622,13 +643,13 @@ def t_reload_broken_db():
         os.chmod(db, st.st_mode & 0o777)
         n0 = d.read_log().count("keeping the old user db")
         d.signal(signal.SIGHUP)
-        time.sleep(1)
+        until(lambda: d.read_log().count("keeping the old user db") >= n0 + 1)
         assert d.read_log().count("keeping the old user db") == n0 + 1
         healthy(d, PID)
         log("broken user db at SIGHUP: old one kept, logged, login works")
         os.rename(db, db + ".away")
         d.signal(signal.SIGHUP)
-        time.sleep(1)
+        until(lambda: d.read_log().count("keeping the old user db") >= n0 + 2)
         assert d.read_log().count("keeping the old user db") == n0 + 2
         healthy(d, PID)
         log("missing user db at SIGHUP: old one kept, logged, login works")
@@ -664,13 +685,18 @@ def t_sighup_under_load():
 
     # max_per_user is 5: four loaded sessions leave room for healthy()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    n0 = d.read_log().count("user db re-read")
     for t in threads:
         t.start()
-    for _ in range(5):
+    for k in range(5):
         time.sleep(0.3)
         d.signal(signal.SIGHUP)
+        # each SIGHUP is handled (not merged with the next) while loaded
+        until(lambda: d.read_log().count("user db re-read") >= n0 + k + 1)
     for t in threads:
         t.join(60)
+    assert not any(t.is_alive() for t in threads), "a session hung"
+    assert d.read_log().count("user db re-read") == n0 + 5
     log("4 sessions x 8 downloads with 5 SIGHUPs: %d finished, errors %r" %
         (len(done), errors))
     assert not errors and len(done) == 4
@@ -693,7 +719,12 @@ def t_refuses_writable_files():
             log("%s mode %o -> master exit %d: %s" %
                 (what, mode, rc, out.strip().splitlines()[-1][:70]))
             assert rc != 0, out
+            assert "must be owned by root and not group or world" in out, out
             d.stop()
+    # the control: the same files, not writable by others, start fine
+    d = Daemon().start()
+    healthy(d)
+    d.stop()
 
 
 def main():

@@ -253,6 +253,8 @@ if [ -x "$BUILD/moatftpd" ]; then
 	echo "exit $?" >> "$tmp/t1"
 	"$top/$BUILD/moatftpd" -t -c "$tmp/uncommented.conf" > "$tmp/t2" 2>&1
 	echo "exit $?" >> "$tmp/t2"
+	check "moatftpd -t accepts conf/moatftpd.conf" grep -qx 'exit 0' "$tmp/t1"
+	check "moatftpd -t accepts it uncommented" grep -qx 'exit 0' "$tmp/t2"
 	sed -i "s|$tmp/[a-z]*\.conf|FILE|g" "$tmp/t1" "$tmp/t2"
 	same "moatftpd -t: the values in moatftpd.conf are the defaults" \
 	    "$tmp/t1" "$tmp/t2"

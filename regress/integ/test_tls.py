@@ -562,10 +562,12 @@ def login_failures():
             took = time.time() - t0
             assert took >= 0.9, "attempt %d took %.2fs" % (i, took)
         # the connection is closed after the 421
+        f.sock.settimeout(5)
         try:
-            f.sock.settimeout(5)
             assert f.sock.recv(100) == b""
-        except (ConnectionResetError, ssl.SSLError, OSError):
+        except socket.timeout:
+            raise AssertionError("connection left open after the 421")
+        except (ConnectionResetError, ssl.SSLError):
             pass
         f.close()
         log = wait_for(lambda: (lambda l: l if l.count("login failed")
