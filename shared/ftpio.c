@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/clock.h"
 #include "shared/ftpio.h"
 
 #define IAC	255
@@ -19,7 +20,6 @@
 
 static ssize_t	io_rd(struct ftpio *, void *, size_t);
 static ssize_t	io_wr(struct ftpio *, const void *, size_t);
-static long	now_ms(void);
 
 void
 ftpio_init(struct ftpio *io, int fd, const struct ftpio_ops *ops, void *ctx)
@@ -46,14 +46,6 @@ io_wr(struct ftpio *io, const void *buf, size_t n)
 	return write(io->fd, buf, n);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 size_t
 ftpio_strip_iac(char *s, size_t n)
@@ -171,7 +163,7 @@ ftpio_fill(struct ftpio *io)
 int
 ftpio_getline(struct ftpio *io, char *line, size_t len, int timeout_ms)
 {
-	long		deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long		deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 	struct pollfd	pfd;
 	int		r;
 
@@ -181,7 +173,7 @@ ftpio_getline(struct ftpio *io, char *line, size_t len, int timeout_ms)
 		if (io->eof)
 			return FTPIO_EOF;
 		if (io->ops == NULL || io->ops->pending(io->ctx) <= 0) {
-			long left = deadline < 0 ? -1 : deadline - now_ms();
+			long left = deadline < 0 ? -1 : deadline - mono_ms();
 
 			if (deadline >= 0 && left <= 0)
 				return FTPIO_TIMEOUT;
