@@ -32,6 +32,7 @@
 #include "daemon/session.h"
 #include "daemon/xferlog.h"
 #include "privsep/monitor.h"
+#include "shared/clock.h"
 #include "shared/ledger.h"
 #include "shared/log.h"
 #include "shared/passwd.h"
@@ -73,18 +74,11 @@ static struct {
 	unsigned long		 sessid;
 	long			 accept_paused_until;
 	int			 sigpipe[2];
+	struct pidfh		*pfh;		/* locked while we run */
 } m;
 
 static volatile sig_atomic_t	got_chld, got_hup, got_term, got_usr1;
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void
 sighdlr(int sig)
@@ -242,6 +236,9 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 		proxywait_closeall();
 		close(m.sigpipe[0]);
 		close(m.sigpipe[1]);
+		/* the locked pidfile stays the master's alone */
+		if (m.pfh != NULL)
+			close(pidfile_fileno(m.pfh));
 		if (fcntl(fd, F_SETFL, 0) == -1)	/* blocking */
 			fatal("fcntl");
 		memset(&ma, 0, sizeof(ma));
@@ -335,7 +332,7 @@ admit(int fd, const struct sockaddr_storage *pp,
 	m.queue[m.nqueue].fd = fd;
 	m.queue[m.nqueue].peer = peer;
 	m.queue[m.nqueue].local = local;
-	m.queue[m.nqueue].since = now_ms();
+	m.queue[m.nqueue].since = mono_ms();
 	m.nqueue++;
 	log_debug("queued a connection (%zu waiting)", m.nqueue);
 }
@@ -353,7 +350,7 @@ accept_one(int lfd)
 		if (errno == EMFILE || errno == ENFILE) {
 			log_warnx("accept: out of descriptors (%s): pausing "
 			    "accept for 1 s", strerror(errno));
-			m.accept_paused_until = now_ms() + 1000;
+			m.accept_paused_until = mono_ms() + 1000;
 		} else if (errno != EAGAIN && errno != ECONNABORTED &&
 		    errno != EINTR)
 			log_warn("accept");
@@ -372,7 +369,7 @@ accept_one(int lfd)
 		admit(fd, &peer, &local);
 		return;
 	}
-	proxywait_add(fd, &peer, &local, now_ms());
+	proxywait_add(fd, &peer, &local, mono_ms());
 }
 
 static void
@@ -518,7 +515,7 @@ reload(void)
 static int
 check_timeouts(void)
 {
-	long	now = now_ms(), limit = m.cfg->queue_timeout * 1000L;
+	long	now = mono_ms(), limit = m.cfg->queue_timeout * 1000L;
 	int	wait = -1, hw;
 
 	while (m.nqueue > 0 && now - m.queue[0].since >= limit) {
@@ -569,7 +566,7 @@ master_loop(void)
 		if (got_term)
 			break;
 		timeout = check_timeouts();
-		paused = m.accept_paused_until > now_ms();
+		paused = m.accept_paused_until > mono_ms();
 		n = 1 + (size_t)m.nlfd + m.nqueue + proxywait_count();
 		if (n > npfd) {
 			void *p = reallocarray(pfd, n, sizeof(*pfd));
@@ -623,7 +620,7 @@ master_loop(void)
 static void
 shutdown_all(void)
 {
-	long	deadline = now_ms() + m.cfg->shutdown_grace * 1000L;
+	long	deadline = mono_ms() + m.cfg->shutdown_grace * 1000L;
 	size_t	i;
 
 	for (i = 0; i < (size_t)m.nlfd; i++)
@@ -637,7 +634,7 @@ shutdown_all(void)
 	/* sessions that are idle go now; transfers may finish */
 	for (i = 0; i < m.nkids; i++)
 		kill(m.kids[i].pid, SIGUSR2);
-	while (m.nkids > 0 && now_ms() < deadline) {
+	while (m.nkids > 0 && mono_ms() < deadline) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -708,7 +705,6 @@ int
 master_main(struct config *cfg, const struct master_opts *o)
 {
 	struct sigaction	 sa;
-	struct pidfh		*pfh = NULL;
 	pid_t			 other;
 	char			 err[512];
 	int			 i, root = geteuid() == 0;
@@ -717,8 +713,8 @@ master_main(struct config *cfg, const struct master_opts *o)
 	m.opts = o;
 	/* first: a second instance must not touch the first one's files */
 	if (cfg->pidfile[0] != '\0') {
-		pfh = pidfile_open(cfg->pidfile, 0644, &other);
-		if (pfh == NULL) {
+		m.pfh = pidfile_open(cfg->pidfile, 0644, &other);
+		if (m.pfh == NULL) {
 			if (errno == EEXIST) {
 				/* not yet a daemon: say it where it was asked */
 				fprintf(stderr, "moatftpd: already running "
@@ -779,8 +775,8 @@ master_main(struct config *cfg, const struct master_opts *o)
 	m.nlfd = cfg->nlisten;
 	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (pfh != NULL)
-		pidfile_write(pfh);
+	if (m.pfh != NULL)
+		pidfile_write(m.pfh);
 	proxywait_init(admit);
 	if (pipe2(m.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe");
@@ -798,8 +794,8 @@ master_main(struct config *cfg, const struct master_opts *o)
 	log_info("moatftpd started");
 	master_loop();
 	shutdown_all();
-	if (pfh != NULL)
-		pidfile_remove(pfh);
+	if (m.pfh != NULL)
+		pidfile_remove(m.pfh);
 	if (m.sbpath[0] != '\0')
 		(void)unlink(m.sbpath);
 	log_info("moatftpd stopped");

@@ -28,11 +28,14 @@
 #include "privsep/ipc.h"
 #include "privsep/monitor.h"
 #include "privsep/privsep.h"
+#include "shared/clock.h"
 #include "shared/config.h"
 #include "shared/digest.h"
 #include "shared/feat.h"
 #include "shared/ftpio.h"
 #include "shared/log.h"
+#include "shared/scoreboard.h"
+#include "shared/ledger.h"
 #include "shared/tls.h"
 #include "shared/userdb.h"
 
@@ -111,14 +114,6 @@ static const struct {
 	{ "NOOP", jail_noop, 0 },
 };
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void
 jail_exit(struct jail *j, int code, const char *msg)
@@ -235,7 +230,7 @@ jail_auth(struct jail *j, const char *arg)
 	j->io.inlen = 0;
 	if ((j->ssl = SSL_new(j->ctx)) == NULL || SSL_set_fd(j->ssl, j->fd) != 1)
 		fatalx("%s: %s", __func__, tls_errstr());
-	left = j->deadline - now_ms();
+	left = j->deadline - mono_ms();
 	if (left < 1000)
 		left = 1000;
 	tv.tv_sec = left / 1000;
@@ -544,6 +539,9 @@ jail_relay(struct jail *j, int plain, int rsock)
 	int		i, pending;
 
 	setproctitle("[relay]");
+	/* a client stuck in a TLS record cannot hold the relay for ever; the
+	 * session's idle_timeout ends an idle control channel first */
+	relay_timeouts(j->fd, j->cfg->idle_timeout + 60);
 	for (i = 0; i < RELAY_MAX; i++) {
 		dr[i].ssl = NULL;
 		dr[i].fd = dr[i].plain = -1;
@@ -615,6 +613,11 @@ jail_run(struct monitor_args *ma, int sock)
 	/* the jail never sees the user db, nor writes the xferlog */
 	userdb_free(ma->db);
 	ma->db = NULL;
+	/* nor the shared memory the root side reads */
+	ledger_destroy(ma->ledger);
+	ma->ledger = NULL;
+	scoreboard_unmap(ma->sb);
+	ma->sb = NULL;
 	if (ma->xferlog_fd != -1)
 		close(ma->xferlog_fd);
 	if (ma->cfg->tls_cert[0] != '\0') {
@@ -629,7 +632,7 @@ jail_run(struct monitor_args *ma, int sock)
 	setproctitle("[jail] %s", ma->peerstr);
 	sandbox_seccomp_jail();
 	ftpio_init(&j.io, j.fd, NULL, NULL);
-	j.deadline = now_ms() + ma->cfg->login_timeout * 1000L;
+	j.deadline = mono_ms() + ma->cfg->login_timeout * 1000L;
 	jail_reply(&j, 220, "moatftpd ready.");
 	jail_loop(&j);
 }
@@ -647,7 +650,7 @@ jail_fuzz(const struct config *cfg, int fd, int sock)
 	j.sock = sock;
 	j.fd = fd;
 	ftpio_init(&j.io, j.fd, NULL, NULL);
-	j.deadline = now_ms() + cfg->login_timeout * 1000L;
+	j.deadline = mono_ms() + cfg->login_timeout * 1000L;
 	if (setjmp(jail_fuzz_env) == 0)
 		jail_loop(&j);
 	return j.failures;
@@ -666,7 +669,7 @@ jail_loop(struct jail *j)
 
 	for (;;) {
 		r = ftpio_getline(&j->io, line, sizeof(line),
-		    (int)(j->deadline - now_ms()));
+		    (int)(j->deadline - mono_ms()));
 		if (r == FTPIO_TIMEOUT)
 			jail_exit(j, 421, "Login timeout.");
 		if (r == FTPIO_TOOLONG) {

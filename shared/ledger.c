@@ -6,21 +6,15 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shared/ledger.h"
 
-static void	ledger_lock(struct ledger *);
+static int	ledger_lock(struct ledger *);
 static void	ledger_unlock(struct ledger *);
 static uint64_t	now_s(void);
-
-static size_t
-ledger_size(uint32_t nslots)
-{
-	return sizeof(struct ledger) + (size_t)nslots *
-	    sizeof(struct ledger_slot);
-}
 
 struct ledger *
 ledger_create(uint32_t nslots)
@@ -31,19 +25,28 @@ ledger_create(uint32_t nslots)
 		errno = EINVAL;
 		return NULL;
 	}
-	l = mmap(NULL, ledger_size(nslots), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (l == MAP_FAILED)
+	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
-	l->nslots = nslots;	/* the rest is zero: every slot free */
+	l->nslots = nslots;
+	l->size = sizeof(struct ledger_shm) + (size_t)nslots *
+	    sizeof(struct ledger_slot);
+	l->shm = mmap(NULL, l->size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l->shm == MAP_FAILED) {
+		free(l);
+		return NULL;
+	}
+	l->slots = l->shm->slots;	/* zero: every slot free */
 	return l;
 }
 
 void
 ledger_destroy(struct ledger *l)
 {
-	if (l != NULL)
-		munmap(l, ledger_size(l->nslots));
+	if (l == NULL)
+		return;
+	munmap(l->shm, l->size);
+	free(l);
 }
 
 static uint64_t
@@ -55,25 +58,35 @@ now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static void
+/*
+ * Bounded: a session can write the shared lock word, so a lock held for a
+ * second is taken as broken, never waited on for ever.
+ */
+static int
 ledger_lock(struct ledger *l)
 {
+	struct timespec	start, now;
 	uint32_t	expect;
 	unsigned	spins = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		expect = 0;
-		if (atomic_compare_exchange_weak(&l->lock, &expect, 1))
-			return;
-		if (++spins % 64 == 0)
+		if (atomic_compare_exchange_weak(&l->shm->lock, &expect, 1))
+			return 0;
+		if (++spins % 64 == 0) {
 			sched_yield();
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec >= 2)
+				return -1;
+		}
 	}
 }
 
 static void
 ledger_unlock(struct ledger *l)
 {
-	atomic_store(&l->lock, 0);
+	atomic_store(&l->shm->lock, 0);
 }
 
 int
@@ -86,7 +99,8 @@ ledger_attach(struct ledger *l, uid_t uid, uint64_t limit,
 	uint32_t		 i;
 
 	*need_scan = 0;
-	ledger_lock(l);
+	if (ledger_lock(l) == -1)
+		return LEDGER_FULL;	/* the lock is broken: refuse, clearly */
 	for (i = 0; i < l->nslots; i++) {
 		s = &l->slots[i];
 		if (!atomic_load(&s->inuse)) {
@@ -141,11 +155,12 @@ void
 ledger_detach(struct ledger *l, int slot)
 {
 	struct ledger_slot	*s;
+	int			 locked;
 
 	if (slot < 0 || (uint32_t)slot >= l->nslots)
 		return;
 	s = &l->slots[slot];
-	ledger_lock(l);
+	locked = ledger_lock(l) == 0;
 	if (atomic_load(&s->sessions) > 0)
 		atomic_fetch_sub(&s->sessions, 1);
 	/* a scanner that died leaves the scan to the next login */
@@ -153,7 +168,8 @@ ledger_detach(struct ledger *l, int slot)
 	    atomic_load(&s->scan) == SCAN_RUNNING)
 		atomic_store(&s->scan, SCAN_NONE);
 	atomic_store(&s->lastuse, now_s());
-	ledger_unlock(l);
+	if (locked)
+		ledger_unlock(l);
 }
 
 int
@@ -241,11 +257,11 @@ ledger_sessions(struct ledger *l, uid_t uid)
 uint32_t
 ledger_dbgen(struct ledger *l)
 {
-	return atomic_load(&l->dbgen);
+	return atomic_load(&l->shm->dbgen);
 }
 
 void
 ledger_dbgen_bump(struct ledger *l)
 {
-	atomic_fetch_add(&l->dbgen, 1);
+	atomic_fetch_add(&l->shm->dbgen, 1);
 }

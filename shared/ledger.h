@@ -23,11 +23,21 @@ struct ledger_slot {
 	_Atomic uint64_t	lastuse;	/* seconds, for reuse order */
 };
 
-struct ledger {
+/* The shared part: every session can write it, so nothing in it is
+ * trusted for sizes or indexes. */
+struct ledger_shm {
 	_Atomic uint32_t	lock;
 	_Atomic uint32_t	dbgen;		/* user db reloads by the master */
-	uint32_t		nslots;
 	struct ledger_slot	slots[];
+};
+
+/* The handle: private to each process (copied by fork), so the slot count
+ * the root side checks against cannot be changed by a session. */
+struct ledger {
+	struct ledger_shm	*shm;
+	struct ledger_slot	*slots;		/* shm->slots */
+	uint32_t		 nslots;
+	size_t			 size;		/* of the mapping */
 };
 
 enum {
@@ -35,7 +45,8 @@ enum {
 	LEDGER_TOO_MANY = -2,		/* max sessions for this account */
 };
 
-/* mmap a shared ledger of nslots; NULL on failure. */
+/* mmap a shared ledger of nslots; NULL on failure. destroy unmaps it (in
+ * a process that must not touch it, such as the pre-login jail). */
 struct ledger	*ledger_create(uint32_t nslots);
 void		 ledger_destroy(struct ledger *l);
 /*

@@ -88,7 +88,7 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, const char *addr)
 	uint32_t	i;
 	int32_t		zero;
 
-	for (i = 0; i < sb->nentries; i++) {
+	for (i = 0; i < SB_ENTRIES; i++) {
 		zero = 0;
 		if (atomic_compare_exchange_strong(&sb->e[i].pid, &zero,
 		    (int32_t)pid)) {
@@ -114,6 +114,13 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, const char *addr)
 void
 scoreboard_free(struct scoreboard *sb, int idx)
 {
-	if (idx >= 0 && (uint32_t)idx < sb->nentries)
+	if (idx >= 0 && idx < SB_ENTRIES)
 		atomic_store(&sb->e[idx].pid, 0);
+}
+
+void
+scoreboard_unmap(struct scoreboard *sb)
+{
+	if (sb != NULL)
+		munmap(sb, sizeof(*sb));
 }

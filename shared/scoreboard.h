@@ -46,5 +46,7 @@ int			 scoreboard_path(const char *pidfile, char *buf,
 /* Claim a free entry for pid (master side): index or -1. */
 int			 scoreboard_claim(struct scoreboard *, pid_t, const char *addr);
 void			 scoreboard_free(struct scoreboard *, int idx);
+/* Unmap it, in a process that must not touch it (the pre-login jail). */
+void			 scoreboard_unmap(struct scoreboard *);
 
 #endif
