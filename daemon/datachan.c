@@ -32,18 +32,11 @@
 #include "daemon/session.h"
 #include "privsep/ipc.h"
 #include "privsep/privsep.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 #include "shared/tls.h"
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 void
 data_reset(struct session *s)
@@ -296,12 +289,12 @@ pasv_accept(struct session *s)
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	struct pollfd		pfd;
-	long			deadline = now_ms() + s->cfg->data_timeout * 1000;
+	long			deadline = mono_ms() + s->cfg->data_timeout * 1000;
 	char			a[64];
 	int			fd, r;
 
 	for (;;) {
-		long left = deadline - now_ms();
+		long left = deadline - mono_ms();
 
 		if (left <= 0)
 			return -1;
@@ -379,7 +372,7 @@ data_hello_resumes(struct session *s, int fd)
 {
 	static unsigned char	 hello[5 + 16384];
 	const struct timespec	 nap = { 0, 5 * 1000000L };
-	long			 deadline = now_ms() + s->cfg->data_timeout * 1000;
+	long			 deadline = mono_ms() + s->cfg->data_timeout * 1000;
 	size_t			 need = 5;
 	ssize_t			 r;
 	struct pollfd		 pfd;
@@ -391,8 +384,8 @@ data_hello_resumes(struct session *s, int fd)
 		pfd.fd = fd;
 		pfd.events = POLLIN | POLLRDHUP;
 		pfd.revents = 0;
-		if (now_ms() >= deadline || (poll(&pfd, 1,
-		    (int)(deadline - now_ms())) == -1 && errno != EINTR))
+		if (mono_ms() >= deadline || (poll(&pfd, 1,
+		    (int)(deadline - mono_ms())) == -1 && errno != EINTR))
 			return -1;
 		r = recv(fd, hello, need, MSG_PEEK | MSG_DONTWAIT);
 		if (r == 0)
@@ -445,8 +438,11 @@ data_tls_relay(struct session *s, struct dataconn *dc)
 	/* skip the outcome of an earlier connection nobody read */
 	if (ipc_send(s->relayfd, MSG_DATA_TLS, NULL, 0, dc->fd) == 0)
 		while (ipc_recv(s->relayfd, &m) == 1 &&
-		    m.type == MSG_DATA_DONE)
-			;
+		    m.type == MSG_DATA_DONE) {
+			if (m.fd != -1)		/* none expected: never kept */
+				close(m.fd);
+			m.fd = -1;
+		}
 	if (m.type != MSG_DATA_TLS_OK && m.type != MSG_DATA_TLS_FAIL) {
 		log_warn("%s: the TLS relay is gone", __func__);
 		reply(s, 425, "TLS handshake on the data connection failed.");
@@ -479,8 +475,11 @@ data_relay_done(struct session *s, struct dataconn *dc)
 	for (;;) {
 		pfd.fd = s->relayfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 5000) != 1 || ipc_recv(s->relayfd, &m) != 1 ||
-		    m.type != MSG_DATA_DONE || ipc_get(&m, &dd, sizeof(dd)) == -1)
+		if (poll(&pfd, 1, 5000) != 1 || ipc_recv(s->relayfd, &m) != 1)
+			break;
+		if (m.fd != -1)			/* none expected: never kept */
+			close(m.fd);
+		if (m.type != MSG_DATA_DONE || ipc_get(&m, &dd, sizeof(dd)) == -1)
 			break;
 		if (dd.id == dc->relay_id) {
 			if (!dd.ok)
@@ -531,8 +530,9 @@ data_tls(struct session *s, struct dataconn *dc)
 			    "failed.");
 		return -1;
 	}
-	memset(&tv, 0, sizeof(tv));
-	(void)setsockopt(dc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* the socket stays blocking under OpenSSL: a client that stops
+	 * reading or writing must still time out, not pin the session */
+	(void)setsockopt(dc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return 0;
 }
 
@@ -609,8 +609,12 @@ data_check_control(struct session *s, struct dataconn *dc)
 			memmove(s->io.in, s->io.in + 1, --s->io.inlen);
 		}
 		if (!ctl_verb_is(s, "ABOR") && !ctl_verb_is(s, "STAT") &&
-		    !ctl_verb_is(s, "NOOP"))
-			return 0;	/* the rest waits for the transfer */
+		    !ctl_verb_is(s, "NOOP")) {
+			/* the rest waits for the transfer; polling the
+			 * control channel now would only spin */
+			dc->ctl_held = 1;
+			return 0;
+		}
 		r = ftpio_next(&s->io, line, sizeof(line));
 		if (r != FTPIO_LINE)
 			return 0;
@@ -642,7 +646,7 @@ data_wait(struct session *s, struct dataconn *dc, short events)
 	for (;;) {
 		pfd[0].fd = dc->fd;
 		pfd[0].events = events;
-		pfd[1].fd = s->io.fd;
+		pfd[1].fd = dc->ctl_held ? -1 : s->io.fd;
 		pfd[1].events = POLLIN;
 		r = poll(pfd, 2, (int)(s->cfg->data_timeout * 1000));
 		if (r == -1 && errno == EINTR)
@@ -751,8 +755,10 @@ data_sendfile(struct session *s, struct dataconn *dc, int fd, uint64_t off,
 			if (chunk > sizeof(buf))
 				chunk = sizeof(buf);
 			r = pread(fd, buf, chunk, o);
-			if (r <= 0)
-				break;
+			if (r == -1)
+				return -1;
+			if (r == 0)
+				break;		/* the file shrank */
 			if (data_write(s, dc, buf, (size_t)r) == -1)
 				return -1;
 			o += r;

@@ -12,6 +12,8 @@ struct dataconn {
 	int	 fd;
 	SSL	*ssl;
 	int	 aborted;	/* ABOR seen on the control channel */
+	int	 ctl_held;	/* another command waits for the transfer's
+				   end: stop watching the control channel */
 	int	 relayed;	/* TLS is done by the relay; fd is plaintext */
 	uint32_t relay_id;
 };

@@ -54,7 +54,7 @@ static const struct {
 	{ EINVAL,	550,	"Invalid path." },
 	{ EMLINK,	550,	"Too many links." },
 	{ ENOSPC,	452,	"Insufficient storage space." },
-	{ EDQUOT,	552,	"Disk quota exceeded." },
+	{ EDQUOT,	552,	"Quota exceeded." },
 	{ EFBIG,	552,	"File too large." },
 	{ ENAMETOOLONG,	553,	"File name too long." },
 };

@@ -20,6 +20,7 @@
 
 #include "daemon/commands.h"
 #include "daemon/datachan.h"
+#include "daemon/fsops.h"
 #include "daemon/hashcmd.h"
 #include "daemon/quota.h"
 #include "daemon/session.h"
@@ -32,38 +33,6 @@
 enum store_how { STORE_NEW, STORE_APPEND, STORE_UNIQUE };
 
 static char	xbuf[MOAT_XFER_BUF];
-
-static void
-reply_errno(struct session *s, const char *what)
-{
-	switch (errno) {
-	case ENOENT:
-	case ENOTDIR:
-		reply(s, 550, "%s: No such file or directory.", what);
-		break;
-	case EACCES:
-	case EPERM:
-	case ELOOP:
-	case EXDEV:
-		reply(s, 550, "%s: Permission denied.", what);
-		break;
-	case EISDIR:
-		reply(s, 550, "%s: Is a directory.", what);
-		break;
-	case ENAMETOOLONG:
-		reply(s, 553, "File name too long.");
-		break;
-	case ENOSPC:
-		reply(s, 452, "Insufficient storage space.");
-		break;
-	case EDQUOT:
-		reply(s, 552, "Quota exceeded.");
-		break;
-	default:
-		reply(s, 550, "%s: %s.", what, strerror(errno));
-		break;
-	}
-}
 
 static void
 xfer_begin(struct session *s, const char *verb, const char *path,
@@ -147,7 +116,7 @@ cmd_retr(struct session *s, const char *arg)
 		return;
 	}
 	if ((fd = vpath_open(s, path, O_RDONLY, 0)) == -1) {
-		reply_errno(s, arg);
+		fs_reply_errno(s, errno);
 		return;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -185,6 +154,15 @@ cmd_retr(struct session *s, const char *arg)
 		return;
 	if (sent < 0) {
 		reply(s, 426, "Connection closed; transfer aborted.");
+		return;
+	}
+	if ((uint64_t)sent != (uint64_t)st.st_size - off) {
+		/* never a 226 for a short file: the client would keep it */
+		log_warnx("RETR %s: %lld of %llu bytes, the file changed",
+		    path, (long long)sent,
+		    (unsigned long long)((uint64_t)st.st_size - off));
+		reply(s, 451, "Transfer aborted: the file changed while it "
+		    "was read.");
 		return;
 	}
 	s->files_out++;
@@ -326,7 +304,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 			reply(s, 554, "Restart offset is past the end of the "
 			    "file.");
 		else
-			reply_errno(s, arg[0] ? arg : "STOU");
+			fs_reply_errno(s, errno);
 		return;
 	}
 	if (how == STORE_UNIQUE) {
@@ -342,8 +320,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 		werr = errno;
 		close(fd);
 		data_close(s, &dc);
-		errno = werr;
-		reply_errno(s, arg);
+		fs_reply_errno(s, werr);
 		return;
 	}
 	xfer_begin(s, "STOR", path, 0);
@@ -380,8 +357,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 		    (unsigned long long)(off - start));
 		reply(s, 552, "Quota exceeded.");
 	} else if (werr != 0) {
-		errno = werr;
-		reply_errno(s, arg);
+		fs_reply_errno(s, werr);
 	} else if (r < 0)
 		reply(s, 426, "Connection closed; transfer aborted.");
 	else {

@@ -22,6 +22,7 @@
 #include "privsep/ipc.h"
 #include "privsep/monitor.h"
 #include "privsep/privsep.h"
+#include "shared/clock.h"
 #include "shared/ledger.h"
 #include "shared/log.h"
 #include "shared/passwd.h"
@@ -36,14 +37,6 @@ static void	monitor_session(struct monitor_args *, struct session_args *,
 		    pid_t) __attribute__((noreturn));
 static void	jail_linger(int);
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /*
  * The jail was told to end the login (421): let it write the reply and exit
@@ -53,13 +46,13 @@ static void
 jail_linger(int fd)
 {
 	struct pollfd	pfd;
-	long		deadline = now_ms() + 2000;
+	long		deadline = mono_ms() + 2000;
 	int		r;
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while ((r = poll(&pfd, 1, (int)(deadline - now_ms()))) == -1 &&
-	    errno == EINTR && now_ms() < deadline)
+	while ((r = poll(&pfd, 1, (int)(deadline - mono_ms()))) == -1 &&
+	    errno == EINTR && mono_ms() < deadline)
 		;
 }
 
@@ -221,12 +214,12 @@ monitor_run(struct monitor_args *ma)
 	close(sp[1]);
 	close(ma->ctlfd);	/* the monitor never touches the network */
 	setproctitle("[monitor] %s", ma->peerstr);
-	deadline = now_ms() + (ma->cfg->login_timeout +
+	deadline = mono_ms() + (ma->cfg->login_timeout +
 	    ma->cfg->max_login_failures * ma->cfg->login_fail_delay + 5) * 1000L;
 	for (;;) {
 		pfd.fd = sp[0];
 		pfd.events = POLLIN;
-		r = poll(&pfd, 1, (int)(deadline - now_ms()));
+		r = poll(&pfd, 1, (int)(deadline - mono_ms()));
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -234,7 +227,7 @@ monitor_run(struct monitor_args *ma)
 		if ((r = ipc_recv(sp[0], &m)) != 1)
 			goto out;	/* jail gone or malformed */
 		if (m.type == MSG_AUTH && state == M_AUTH) {
-			if (ipc_get(&m, &req, sizeof(req)) == -1)
+			if (m.fd != -1 || ipc_get(&m, &req, sizeof(req)) == -1)
 				goto bad;
 			res = monitor_auth(ma, &req, sa, &failures);
 			explicit_bzero(&req, sizeof(req));
