@@ -135,7 +135,8 @@ v1_parse(const unsigned char *b, size_t len, struct sockaddr_storage *src,
 		*n = 1;			/* the end may be the next byte */
 		return PROXY_MORE;
 	}
-	if (b[i] != '\n' || i < 1 || b[i - 1] != '\r')
+	/* the whole line, CRLF included, is at most V1_MAX bytes */
+	if (b[i] != '\n' || i < 1 || b[i - 1] != '\r' || i + 1 > V1_MAX)
 		return PROXY_BAD;
 	*n = i + 1;
 	memcpy(line, b, i - 1);

@@ -233,6 +233,21 @@ START_TEST(test_edges)
 }
 END_TEST
 
+/* A whole over-long v1 line given at once (not byte by byte): refused,
+ * never copied past the parser's line buffer (ASan caught this). */
+START_TEST(test_v1_long_at_once)
+{
+	struct sockaddr_storage	ss;
+	char			buf[400];
+	size_t			n = 0;
+
+	memset(buf, 'A', sizeof(buf));
+	memcpy(buf, "PROXY TCP4 ", 11);
+	memcpy(buf + 300, "\r\n", 2);
+	ck_assert_int_eq(proxy_parse(buf, 302, &ss, &n), PROXY_BAD);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -248,6 +263,7 @@ main(void)
 	tcase_add_test(tc, test_v2_good);
 	tcase_add_test(tc, test_v2_bad);
 	tcase_add_test(tc, test_edges);
+	tcase_add_test(tc, test_v1_long_at_once);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
