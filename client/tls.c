@@ -99,21 +99,41 @@ tls_init(struct client *c)
 	return 0;
 }
 
+/*
+ * After SSL_ERROR_WANT_READ/WRITE on a blocking socket: 1 to try again (a
+ * signal other than Ctrl-C broke the call), 0 to give up, with errno EINTR
+ * (Ctrl-C) or ETIMEDOUT (SO_RCVTIMEO/SO_SNDTIMEO ran out).
+ */
+static int
+want_retry(void)
+{
+	if (cl_interrupted) {
+		errno = EINTR;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		errno = ETIMEDOUT;
+		return 0;
+	}
+	return 1;
+}
+
 static int
 handshake(struct ftp *f, SSL *ssl)
 {
-	int	rv;
+	int	rv, e;
 
 	for (;;) {
+		errno = 0;
 		if ((rv = SSL_connect(ssl)) == 1)
 			return 0;
-		if (SSL_get_error(ssl, rv) == SSL_ERROR_WANT_READ ||
-		    SSL_get_error(ssl, rv) == SSL_ERROR_WANT_WRITE) {
-			if (cl_interrupted) {
-				ftp_seterr(f, "interrupted");
-				return -1;
-			}
-			continue;
+		e = SSL_get_error(ssl, rv);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (want_retry())
+				continue;
+			ftp_seterr(f, "TLS handshake: %s", errno == EINTR ?
+			    "interrupted" : strerror(errno));
+			return -1;
 		}
 		tls_seterr(f, "TLS handshake");
 		return -1;
@@ -244,17 +264,20 @@ tls_start_data(struct client *c, struct data *d)
 	}
 	/* The newest unused ticket that can still resume, else the newest
 	 * control session (servers with stateless tickets take it again). */
-	sess = f->sess;
+	sess = NULL;
 	while (f->npool > 0) {
-		sess = f->pool[--f->npool];
+		sess = f->pool[--f->npool];	/* the pool's reference, ours */
 		if (SSL_SESSION_is_resumable(sess))
 			break;
 		SSL_SESSION_free(sess);
-		sess = f->sess;
+		sess = NULL;
 	}
-	rv = SSL_set_session(d->ssl, sess);
-	if (sess != f->sess)
-		SSL_SESSION_free(sess);
+	if (sess == NULL) {
+		sess = f->sess;
+		SSL_SESSION_up_ref(sess);
+	}
+	rv = SSL_set_session(d->ssl, sess);	/* takes its own reference */
+	SSL_SESSION_free(sess);
 	if (rv != 1) {
 		tls_seterr(f, "SSL_set_session");
 		return -1;
@@ -287,6 +310,7 @@ tls_read(SSL *ssl, void *buf, size_t len)
 	int	n, e;
 
 	for (;;) {
+		errno = 0;
 		if ((n = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX :
 		    (int)len)) > 0)
 			return n;
@@ -294,11 +318,9 @@ tls_read(SSL *ssl, void *buf, size_t len)
 		if (e == SSL_ERROR_ZERO_RETURN)
 			return 0;
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			if (cl_interrupted) {
-				errno = EINTR;
-				return -1;
-			}
-			continue;
+			if (want_retry())
+				continue;
+			return -1;
 		}
 		if (e == SSL_ERROR_SYSCALL && errno == 0)
 			return 0;
@@ -316,6 +338,7 @@ tls_write(SSL *ssl, const void *buf, size_t len)
 	int		 n, e;
 
 	while (len > 0) {
+		errno = 0;
 		n = SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
 		if (n > 0) {
 			p += n;
@@ -323,9 +346,11 @@ tls_write(SSL *ssl, const void *buf, size_t len)
 			continue;
 		}
 		e = SSL_get_error(ssl, n);
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    !cl_interrupted)
-			continue;
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (want_retry())
+				continue;
+			return -1;
+		}
 		ERR_clear_error();
 		if (errno == 0)
 			errno = cl_interrupted ? EINTR : EPIPE;
