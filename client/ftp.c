@@ -22,6 +22,7 @@
 #include <bsd/string.h>
 
 #include "client/client.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 
 #define CMD_BUF	(MOAT_CMD_MAX + MOAT_PATH_MAX)
@@ -492,22 +493,62 @@ data_active(struct client *c, int *lfd)
 	return 0;
 }
 
+/* The same IP address (ports and the v4-mapped form aside). */
+static int
+same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const unsigned char	*pa, *pb;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	pa = a->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)(const void *)a)->sin6_addr.s6_addr :
+	    (const unsigned char *)&((const struct sockaddr_in *)
+	    (const void *)a)->sin_addr;
+	pb = b->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)(const void *)b)->sin6_addr.s6_addr :
+	    (const unsigned char *)&((const struct sockaddr_in *)
+	    (const void *)b)->sin_addr;
+	if (a->ss_family == b->ss_family)
+		return memcmp(pa, pb, a->ss_family == AF_INET6 ? 16 : 4) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(pa, mapped, 12) == 0 && memcmp(pa + 12, pb, 4) == 0;
+	return memcmp(pb, mapped, 12) == 0 && memcmp(pb + 12, pa, 4) == 0;
+}
+
+/* Active mode: take the server's connection; anyone else who reaches the
+ * port first is turned away, not handed our data. */
 static int
 data_accept(struct ftp *f, int lfd, struct data *d)
 {
-	struct pollfd	pfd = { lfd, POLLIN, 0 };
-	int		n;
+	struct pollfd		pfd = { lfd, POLLIN, 0 };
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	long			end = mono_ms() + CL_TIMEOUT * 1000L;
+	int			n;
 
-	while ((n = poll(&pfd, 1, CL_TIMEOUT * 1000)) == -1 && errno == EINTR &&
-	    !cl_interrupted)
-		;
-	if (n <= 0) {
-		ftp_seterr(f, "server did not connect back (active mode)");
-		return -1;
-	}
-	if ((d->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		ftp_seterr(f, "accept: %s", strerror(errno));
-		return -1;
+	for (;;) {
+		long left = end - mono_ms();
+
+		if (left <= 0 || cl_interrupted ||
+		    ((n = poll(&pfd, 1, (int)left)) == -1 && errno != EINTR) ||
+		    n == 0) {
+			ftp_seterr(f, "server did not connect back (active "
+			    "mode)");
+			return -1;
+		}
+		if (n == -1)
+			continue;
+		len = sizeof(ss);
+		if ((d->fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC)) == -1) {
+			ftp_seterr(f, "accept: %s", strerror(errno));
+			return -1;
+		}
+		if (same_host(&ss, &f->peer))
+			break;
+		close(d->fd);		/* a stranger */
+		d->fd = -1;
 	}
 	set_timeouts(d->fd);
 	return 0;

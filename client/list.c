@@ -21,6 +21,7 @@
 #include "shared/size.h"
 
 #define LIST_DATA_MAX	(64 * 1024 * 1024)	/* one listing, bytes */
+#define LIST_ENT_MAX	200000			/* one listing, entries */
 #define C_DIR		"\033[1;34m"
 #define C_LINK		"\033[36m"
 #define C_OFF		"\033[0m"
@@ -41,6 +42,10 @@ rlist_add(struct rlist *l, const struct ftp_entry *e)
 	if (e->type == FTP_ENT_CDIR || e->type == FTP_ENT_PDIR ||
 	    strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
 		return 0;
+	if (l->n >= LIST_ENT_MAX) {	/* tiny lines must not cost gigabytes */
+		errno = E2BIG;
+		return -1;
+	}
 	if (l->n == l->cap) {
 		cap = l->cap == 0 ? 64 : l->cap * 2;
 		if ((n = reallocarray(l->ent, cap, sizeof(*n))) == NULL)

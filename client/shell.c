@@ -97,13 +97,21 @@ local_matches(struct matches *m, const char *dir, const char *prefix)
 	closedir(dp);
 }
 
-/* Remote names of one directory, cached until the next prompt. */
+/* Remote names of one directory, cached until the next command runs. */
+static struct rlist	cache;
+static char		cached[MOAT_PATH_MAX * 2];
+
+static void
+cache_drop(void)
+{
+	rlist_free(&cache);
+	cached[0] = '\0';
+}
+
 static void
 remote_matches(struct client *c, struct matches *m, const char *dir,
     const char *prefix)
 {
-	static struct rlist	 cache;
-	static char		 cached[MOAT_PATH_MAX * 2];
 	char			 key[MOAT_PATH_MAX * 2];
 	size_t			 i;
 	int			 v = c->f.verbose;
@@ -265,7 +273,9 @@ shell_run(struct client *c)
 		if (buf[strspn(buf, " \t")] == '\0')
 			continue;
 		history(hist, &ev, H_ENTER, buf);
-		if ((rv = cmd_run_line(c, buf)) == 1)
+		rv = cmd_run_line(c, buf);
+		cache_drop();	/* the command may have changed the server */
+		if (rv == 1)
 			break;
 		if (c->f.dead) {
 			fprintf(stderr, "moatftp: connection lost\n");
@@ -274,6 +284,7 @@ shell_run(struct client *c)
 		}
 		rv = 0;
 	}
+	cache_drop();
 	history_end(hist);
 	el_end(el);
 	return rv == 1 ? 0 : rv;

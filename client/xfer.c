@@ -276,7 +276,7 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 	struct stat	 st;
 	char		 name[FTP_ENTNAME_MAX], dest[MOAT_PATH_MAX];
 	char		 part[MOAT_PATH_MAX], note[96];
-	int		 rv = -1, sr;
+	int		 rv = -1, sr, fresh;
 
 	memset(&j, 0, sizeof(j));
 	j.c = c;
@@ -306,6 +306,7 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 	}
 	if (sr == 1)
 		j.size = UINT64_MAX;
+	fresh = lstat(part, &st) == -1;
 	if ((j.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) == -1 ||
 	    fstat(j.fd, &st) == -1) {
 		warn("get: %s", part);
@@ -325,6 +326,9 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 		if (ftp_data_open(c, &d, j.off, "RETR %s", remote) == -1) {
 			progress_end(&j.pg, 0, NULL);
 			warnx("get: %s: %s", remote, c->f.err);
+			/* refused before a byte came: leave no empty part */
+			if (fresh)
+				(void)unlink(part);
 			goto done;
 		}
 		if (recv_data(&j, &d) == -1) {

@@ -431,6 +431,25 @@ mlsd_fact(struct ftp_entry *e, const char *f, size_t len)
 	return 0;
 }
 
+/*
+ * A name from a listing is one path component the client may print and
+ * join to a path: no '/' (a server could point `del -d` or `get -r` out of
+ * the tree), no control bytes (terminal escapes), and it fits.
+ */
+static int
+entry_name_ok(const char *name, size_t nl, size_t cap)
+{
+	size_t	i;
+
+	if (nl == 0 || nl >= cap)
+		return 0;
+	for (i = 0; i < nl; i++)
+		if (name[i] == '/' || (unsigned char)name[i] < 0x20 ||
+		    name[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 int
 ftpreply_mlsd(const char *line, struct ftp_entry *e)
 {
@@ -449,7 +468,7 @@ ftpreply_mlsd(const char *line, struct ftp_entry *e)
 	}
 	name = sp + 1;
 	nl = len - (size_t)(name - line);
-	if (nl == 0 || nl >= sizeof(e->name) || memchr(name, '/', nl) != NULL)
+	if (!entry_name_ok(name, nl, sizeof(e->name)))
 		return -1;
 	memcpy(e->name, name, nl);
 	e->name[nl] = '\0';
@@ -568,7 +587,7 @@ ftpreply_list(const char *line, time_t now, struct ftp_entry *e)
 		e->type = FTP_ENT_OTHER;
 		break;
 	}
-	if (nl == 0 || nl >= sizeof(e->name))
+	if (!entry_name_ok(name, nl, sizeof(e->name)))
 		return -1;
 	memcpy(e->name, name, nl);
 	e->name[nl] = '\0';
