@@ -368,13 +368,26 @@ jail_handoff(struct jail *j)
 static void
 relay_ticket(struct jail *j, const char *buf, size_t n)
 {
-	if (SSL_version(j->ssl) != TLS1_3_VERSION || n < 4)
+	const char	*p = buf, *end = buf + n, *nl;
+	size_t		 left;
+
+	if (SSL_version(j->ssl) != TLS1_3_VERSION)
 		return;
-	if ((memcmp(buf, "227 ", 4) == 0 || memcmp(buf, "229 ", 4) == 0 ||
-	    (n >= 8 && (memcmp(buf, "200 PORT", 8) == 0 ||
-	    memcmp(buf, "200 EPRT", 8) == 0))) &&
-	    SSL_new_session_ticket(j->ssl) != 1)
-		log_debug("could not queue a session ticket: %s", tls_errstr());
+	/* every reply line in the buffer: replies may come several at once */
+	for (; p < end; p = nl + 1) {
+		left = (size_t)(end - p);
+		if ((left >= 4 && (memcmp(p, "227 ", 4) == 0 ||
+		    memcmp(p, "229 ", 4) == 0)) || (left >= 8 &&
+		    (memcmp(p, "200 PORT", 8) == 0 ||
+		    memcmp(p, "200 EPRT", 8) == 0))) {
+			if (SSL_new_session_ticket(j->ssl) != 1)
+				log_debug("could not queue a session ticket: "
+				    "%s", tls_errstr());
+			return;
+		}
+		if ((nl = memchr(p, '\n', left)) == NULL)
+			return;
+	}
 }
 
 static void
