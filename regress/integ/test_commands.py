@@ -259,6 +259,8 @@ def t_data_commands(d, how):
     c.expect("REST 1000", 350)
     _, (code, text) = c.data(how, "STOR t.txt", b"x")
     assert code == 554, text
+    with open(os.path.join(d.home("alice"), "t.txt"), "rb") as f:
+        assert f.read() == b"one\nTWO\n"      # the refusal changed nothing
     # STOU
     _, (code, text) = c.data(how, "STOU", b"unique\n")
     assert code == 226, text
@@ -272,6 +274,7 @@ def t_data_commands(d, how):
     assert code == 550, text
     _, (code, text) = c.data(how, "STOR dir", b"x")
     assert code == 550, text
+    assert os.path.isdir(os.path.join(d.home("alice"), "dir"))
     # listings
     got, (code, text) = c.data(how, "LIST")
     assert code == 226, text
