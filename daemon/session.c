@@ -32,6 +32,7 @@
 #include "shared/log.h"
 #include "shared/scoreboard.h"
 #include "shared/size.h"
+#include "shared/tls.h"
 
 #define C_ARG		0x01	/* needs an argument */
 
@@ -486,6 +487,10 @@ session_main(struct session_args *a)
 	s->prot_p = a->prot_p;
 	s->utf8 = a->utf8;
 	s->data_ctx = a->data_ctx;
+	/* resume only tickets of this session's own control connection */
+	if (s->data_ctx != NULL && s->tls &&
+	    tls_require_token(s->data_ctx, a->tls_token) == -1)
+		fatalx("TLS ticket check: %s", tls_errstr());
 	s->relayfd = a->relayfd;
 	s->ledger = a->ledger;
 	s->slot = a->slot;

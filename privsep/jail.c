@@ -23,6 +23,7 @@
 #include <bsd/string.h>
 #include <bsd/unistd.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "privsep/ipc.h"
@@ -56,6 +57,7 @@ struct jail {
 	int			 pbsz;
 	int			 prot_p;
 	int			 utf8;
+	unsigned char		 token[TLS_TOKEN_LEN];	/* in its tickets */
 	char			 user[MOAT_NAME_MAX + 1];
 	int			 failures;
 	long			 deadline;	/* login_timeout, ms */
@@ -340,6 +342,7 @@ jail_handoff(struct jail *j)
 	h.pbsz = j->pbsz;
 	h.prot_p = j->prot_p;
 	h.utf8 = j->utf8;
+	memcpy(h.token, j->token, sizeof(h.token));
 	h.npending = (uint32_t)j->io.inlen;
 	memcpy(h.pending, j->io.in, j->io.inlen);
 	if (j->ssl == NULL) {
@@ -638,6 +641,10 @@ jail_run(struct monitor_args *ma, int sock)
 		    sizeof(err));
 		if (j.ctx == NULL)
 			fatalx("TLS: %s", err);
+		/* this connection's tickets, and only they, open its data */
+		if (RAND_bytes(j.token, sizeof(j.token)) != 1 ||
+		    tls_stamp_tickets(j.ctx, j.token) == -1)
+			fatalx("TLS tickets: %s", tls_errstr());
 	}
 	if (ma->root)
 		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);

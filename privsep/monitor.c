@@ -251,6 +251,7 @@ monitor_run(struct monitor_args *ma)
 			sa->pbsz = h.pbsz != 0;
 			sa->prot_p = h.prot_p != 0;
 			sa->utf8 = h.utf8 != 0;
+			memcpy(sa->tls_token, h.token, sizeof(sa->tls_token));
 			memcpy(sa->pending, h.pending, h.npending);
 			sa->npending = h.npending;
 			if (sa->tls) {

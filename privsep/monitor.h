@@ -29,6 +29,7 @@ struct session_args {
 	int			 pbsz;
 	int			 prot_p;	/* PROT P was given before login */
 	int			 utf8;
+	unsigned char		 tls_token[16];	/* in the control's tickets */
 	char			 pending[MOAT_CMD_MAX * 4];	/* after PASS */
 	size_t			 npending;
 	char			 user[MOAT_NAME_MAX + 1];

@@ -46,6 +46,7 @@ struct msg_handoff {
 	int32_t		pbsz;
 	int32_t		prot_p;
 	int32_t		utf8;
+	unsigned char	token[16];	/* stamped into this control's tickets */
 	uint32_t	npending;
 	char		pending[MOAT_CMD_MAX * 4];
 };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -143,6 +144,63 @@ fail:
 	EVP_PKEY_free(pk);
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+/* This process's token (one connection per process). */
+static unsigned char	tls_token[TLS_TOKEN_LEN];
+
+static int
+stamp_cb(SSL *ssl, void *arg)
+{
+	SSL_SESSION	*sess = SSL_get_session(ssl);
+
+	(void)arg;
+	return sess != NULL && SSL_SESSION_set1_ticket_appdata(sess, tls_token,
+	    sizeof(tls_token)) == 1;
+}
+
+static SSL_TICKET_RETURN
+token_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *name,
+    size_t namelen, SSL_TICKET_STATUS status, void *arg)
+{
+	void	*data = NULL;
+	size_t	 len = 0;
+
+	(void)ssl;
+	(void)name;
+	(void)namelen;
+	(void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		if (SSL_SESSION_get0_ticket_appdata(sess, &data, &len) != 1 ||
+		    len != sizeof(tls_token) ||
+		    CRYPTO_memcmp(data, tls_token, len) != 0)
+			return SSL_TICKET_RETURN_IGNORE;  /* not our control */
+		return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE :
+		    SSL_TICKET_RETURN_USE_RENEW;
+	case SSL_TICKET_EMPTY:
+	case SSL_TICKET_NO_DECRYPT:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+}
+
+int
+tls_stamp_tickets(SSL_CTX *ctx, const unsigned char *token)
+{
+	memcpy(tls_token, token, sizeof(tls_token));
+	return SSL_CTX_set_session_ticket_cb(ctx, stamp_cb, NULL, NULL) == 1 ?
+	    0 : -1;
+}
+
+int
+tls_require_token(SSL_CTX *ctx, const unsigned char *token)
+{
+	memcpy(tls_token, token, sizeof(tls_token));
+	return SSL_CTX_set_session_ticket_cb(ctx, NULL, token_cb, NULL) == 1 ?
+	    0 : -1;
 }
 
 static ssize_t

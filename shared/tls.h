@@ -23,6 +23,16 @@ SSL_CTX	*tls_server_ctx(const struct config *c, const unsigned char *keys,
 /* Context for data connections: throwaway key, resumption only. */
 SSL_CTX	*tls_data_ctx(const struct config *c, const unsigned char *keys,
 	    char *err, size_t errlen);
+#define TLS_TOKEN_LEN	16
+
+/*
+ * Tie data connections to their own control session: the jail stamps a
+ * random per-connection token into every ticket it issues; the session's
+ * data context resumes only tickets that carry its token, so a ticket from
+ * another user's control connection is never accepted. 0 or -1.
+ */
+int	tls_stamp_tickets(SSL_CTX *ctx, const unsigned char *token);
+int	tls_require_token(SSL_CTX *ctx, const unsigned char *token);
 /* ftpio transport over an SSL * (ctx). */
 extern const struct ftpio_ops tls_ftpio_ops;
 /* Last OpenSSL error as text, for logs. */

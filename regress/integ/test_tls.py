@@ -382,6 +382,57 @@ def refusals():
         d.stop()
 
 
+class StealFTP_TLS(ftplib.FTP_TLS):
+    """Wraps its data connections with another connection's TLS session,
+    as an attacker who captured that ticket would."""
+
+    stolen = None
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        conn = self.context.wrap_socket(conn, server_hostname=self.host,
+                                        session=self.stolen)
+        return conn, size
+
+
+def ticket_of_another_session():
+    """A ticket from alice's control connection does not open a data
+    connection of bob's session: each session resumes only its own."""
+    d = Daemon(tls=True, users={"alice": None, "bob": None}).start()
+    try:
+        ctx = d.ssl_context()       # one context: Python may offer the ticket
+        a = ftplib.FTP_TLS(context=ctx, timeout=15)
+        a.connect("127.0.0.1", d.port)
+        a.login("alice", d.passwords["alice"])
+        a.prot_p()
+        a.voidcmd("NOOP")           # TLS 1.3 tickets come after the handshake
+        b = StealFTP_TLS(context=ctx, timeout=15)
+        b.connect("127.0.0.1", d.port)
+        b.login("bob", d.passwords["bob"])
+        b.prot_p()
+        # the control: bob's own session works
+        b.stolen = b.sock.session
+        assert b.nlst() == []
+        # alice's session on bob's data connection: refused
+        b.stolen = a.sock.session
+        assert b.stolen is not None and b.stolen != b.sock.session
+        try:
+            b.nlst()
+            raise AssertionError("a data connection resumed alice's ticket")
+        except (ConnectionError, ssl.SSLError):
+            pass                    # the server closed it mid-handshake
+        expect_error(522, b.getresp)
+        assert "did not resume" in d.read_log()
+        assert b.voidcmd("NOOP").startswith("200")
+        b.stolen = b.sock.session
+        assert b.nlst() == []
+        a.quit()
+        b.quit()
+        no_crash(d)
+    finally:
+        d.stop()
+
+
 # -- who runs where -----------------------------------------------------------
 
 def process_identity():
@@ -666,6 +717,7 @@ def run(fn, *args):
 
 
 run(refusals)
+run(ticket_of_another_session)
 run(curl_all)
 run(lftp_all)
 run(ftplib_reuse_default)
