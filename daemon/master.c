@@ -32,6 +32,7 @@
 #include "daemon/session.h"
 #include "daemon/xferlog.h"
 #include "privsep/monitor.h"
+#include "privsep/privsep.h"
 #include "shared/clock.h"
 #include "shared/ledger.h"
 #include "shared/log.h"
@@ -74,6 +75,7 @@ static struct {
 	unsigned long		 sessid;
 	long			 accept_paused_until;
 	int			 sigpipe[2];
+	int			 scfd;		/* seccomp kill reports */
 	struct pidfh		*pfh;		/* locked while we run */
 } m;
 
@@ -236,6 +238,7 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 		proxywait_closeall();
 		close(m.sigpipe[0]);
 		close(m.sigpipe[1]);
+		close(m.scfd);
 		/* the locked pidfile stays the master's alone */
 		if (m.pfh != NULL)
 			close(pidfile_fileno(m.pfh));
@@ -567,7 +570,7 @@ master_loop(void)
 			break;
 		timeout = check_timeouts();
 		paused = m.accept_paused_until > mono_ms();
-		n = 1 + (size_t)m.nlfd + m.nqueue + proxywait_count();
+		n = 2 + (size_t)m.nlfd + m.nqueue + proxywait_count();
 		if (n > npfd) {
 			void *p = reallocarray(pfd, n, sizeof(*pfd));
 
@@ -592,7 +595,9 @@ master_loop(void)
 		}
 		nh = proxywait_count();
 		proxywait_pollfds(pfd + 1 + m.nlfd + nq);
-		if (poll(pfd, 1 + (size_t)m.nlfd + nq + nh, timeout) == -1) {
+		pfd[1 + m.nlfd + nq + nh].fd = m.scfd;
+		pfd[1 + m.nlfd + nq + nh].events = POLLIN;
+		if (poll(pfd, 2 + (size_t)m.nlfd + nq + nh, timeout) == -1) {
 			if (errno != EINTR)
 				log_warn("poll");
 			continue;
@@ -610,6 +615,8 @@ master_loop(void)
 			}
 		}
 		proxywait_ready(pfd + 1 + m.nlfd + nq, nh);
+		if (pfd[1 + m.nlfd + nq + nh].revents & POLLIN)
+			seccomp_report_drain(m.scfd);
 		for (i = 0; i < (size_t)m.nlfd; i++)
 			if (pfd[1 + i].revents & POLLIN)
 				accept_one(m.lfd[i]);
@@ -780,6 +787,8 @@ master_main(struct config *cfg, const struct master_opts *o)
 	proxywait_init(admit);
 	if (pipe2(m.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe");
+	if ((m.scfd = seccomp_report_open()) == -1)
+		fatal("seccomp report socket");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sighdlr;
 	sigemptyset(&sa.sa_mask);

@@ -646,6 +646,11 @@ jail_run(struct monitor_args *ma, int sock)
 		    tls_stamp_tickets(j.ctx, j.token) == -1)
 			fatalx("TLS tickets: %s", tls_errstr());
 	}
+	{
+		const int keep[] = { j.fd, j.sock };
+
+		sandbox_closefds(keep, sizeof(keep) / sizeof(keep[0]));
+	}
 	if (ma->root)
 		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);
 	sandbox_common(ROLE_JAIL);

@@ -164,6 +164,11 @@ monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
 	sa->sbidx = ma->sbidx;
 	sa->data_ctx = ma->data_ctx;
 	sa->sessid = ma->sessid;
+	{
+		const int keep[] = { sa->ctlfd, sa->relayfd, ma->xferlog_fd };
+
+		sandbox_closefds(keep, sizeof(keep) / sizeof(keep[0]));
+	}
 	if (ma->root) {
 		sandbox_drop(sa->home, sa->uid, sa->gid);
 		sa->chrooted = 1;
@@ -214,6 +219,13 @@ monitor_run(struct monitor_args *ma)
 	close(sp[1]);
 	close(ma->ctlfd);	/* the monitor never touches the network */
 	setproctitle("[monitor] %s", ma->peerstr);
+	{
+		const int keep[] = { sp[0], ma->xferlog_fd };
+
+		sandbox_closefds(keep, sizeof(keep) / sizeof(keep[0]));
+	}
+	sandbox_common(ROLE_MONITOR);
+	sandbox_seccomp_monitor(jail);
 	deadline = mono_ms() + (ma->cfg->login_timeout +
 	    ma->cfg->max_login_failures * ma->cfg->login_fail_delay + 5) * 1000L;
 	for (;;) {

@@ -2,6 +2,9 @@
 #ifndef MOAT_PRIVSEP_H
 #define MOAT_PRIVSEP_H
 
+#include <sys/types.h>
+
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shared/limits.h"
@@ -62,12 +65,24 @@ void	jail_run(struct monitor_args *, int sock) __attribute__((noreturn));
 void	sandbox_drop(const char *dir, uid_t uid, gid_t gid);
 /* Landlock: allow file access beneath dir only. 0, or -1 (unsupported). */
 int	sandbox_landlock(const char *dir);
-enum sandbox_role { ROLE_JAIL, ROLE_SESSION };
+enum sandbox_role { ROLE_JAIL, ROLE_SESSION, ROLE_MONITOR };
 /* Clear the environment; no_new_privs, not dumpable, rlimits for a role. */
 void	sandbox_common(int role);
+/* Close every descriptor above 2 but those in keep[], the seccomp report
+ * socket and syslog(3)'s socket. */
+void	sandbox_closefds(const int *keep, size_t nkeep);
 
-/* seccomp.c: filters per role, loaded last. */
+/* seccomp.c: an allow-list per role, loaded last. */
 void	sandbox_seccomp_jail(void);
 void	sandbox_seccomp_session(void);
+/* The monitor's, after it forked jail (the only process it may kill). */
+void	sandbox_seccomp_monitor(pid_t jail);
+/* The master, before its first fork: a socket on which processes killed by
+ * their filter report role and call; returns the master's end, or -1. */
+int	seccomp_report_open(void);
+/* The children's end (-1 if none), kept by sandbox_closefds. */
+int	seccomp_report_fd(void);
+/* Log every report waiting on the master's end (a bounded batch). */
+void	seccomp_report_drain(int fd);
 
 #endif

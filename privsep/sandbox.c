@@ -1,11 +1,14 @@
 /* Dropping privileges and confining a process: chroot, ids, Landlock. */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/landlock.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -44,6 +47,7 @@ static const struct {
 	[ROLE_JAIL] =		{ 32, RLIM_INFINITY },	/* forks nothing, but
 							   NPROC counts per uid */
 	[ROLE_SESSION] =	{ 256, RLIM_INFINITY },
+	[ROLE_MONITOR] =	{ 256, RLIM_INFINITY },	/* becomes the session */
 };
 
 void
@@ -74,6 +78,68 @@ sandbox_common(int role)
 		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
 			fatal("RLIMIT_NPROC");
 	}
+}
+
+/* The socket syslog(3) opened (LOG_NDELAY) before any chroot: a unix
+ * datagram socket connected to /dev/log. */
+static int
+is_syslog(int fd)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len = sizeof(sun);
+	int			type;
+	socklen_t		tlen = sizeof(type);
+
+	memset(&sun, 0, sizeof(sun));
+	if (getpeername(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    sun.sun_family != AF_UNIX ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1 ||
+	    type != SOCK_DGRAM)
+		return 0;
+	return strncmp(sun.sun_path, "/dev/log", sizeof(sun.sun_path)) == 0;
+}
+
+static int
+keep_fd(int fd, const int *keep, size_t nkeep)
+{
+	size_t	i;
+
+	if (fd == seccomp_report_fd())
+		return 1;
+	for (i = 0; i < nkeep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return is_syslog(fd);
+}
+
+void
+sandbox_closefds(const int *keep, size_t nkeep)
+{
+	struct dirent	*de;
+	struct rlimit	 rl;
+	DIR		*d;
+	long		 fd, top;
+	char		*end;
+
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			fd = strtol(de->d_name, &end, 10);
+			if (*end != '\0' || end == de->d_name || fd <= 2 ||
+			    fd == dirfd(d) || keep_fd((int)fd, keep, nkeep))
+				continue;
+			close((int)fd);
+		}
+		closedir(d);
+		return;
+	}
+	/* no /proc: try every descriptor the limit allows (at most 64 Ki) */
+	log_debug("%s: no /proc/self/fd, scanning", __func__);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	top = rl.rlim_cur > 65536 ? 65536 : (long)rl.rlim_cur;
+	for (fd = 3; fd < top; fd++)
+		if (!keep_fd((int)fd, keep, nkeep))
+			close((int)fd);
 }
 
 int

@@ -19,6 +19,10 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("MOAT_BUILD", os.path.join(REPO, "build"))
+# How much slower than a plain build this one runs: `make sanitize` sets 4
+# (ASan+UBSan). Deadlines and "it was quick" bounds scale by it; what must
+# be true whatever the speed does not.
+SLOW = int(os.environ.get("MOAT_SLOW", "1"))
 MOATFTPD = os.path.join(BUILD, "moatftpd")
 MOATADM = os.path.join(BUILD, "moatadm")
 MOATFTP = os.path.join(BUILD, "moatftp")
@@ -129,16 +133,33 @@ class Daemon:
         return os.path.join(self.home_root, name)
 
     # -- life cycle -------------------------------------------------------
-    def start(self, debug=True, wait=True):
+    def start(self, debug=True, wait=True, pass_fds=()):
         argv = [MOATFTPD, "-f", "-c", self.conf] + (["-d"] if debug else [])
         self.log = open(self.logfile, "ab")
         self.proc = subprocess.Popen(self._wrap(argv), stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT,
+                                     pass_fds=pass_fds)
         if wait:
             self.wait_ready()
+        self._trace()
         return self
 
-    def wait_ready(self, timeout=10):
+    def _trace(self):
+        """MOAT_STRACE=DIR: follow the daemon with strace -f, one file per
+        process in DIR (a developer's aid: it shows which system calls each
+        role makes, for the seccomp lists in privsep/seccomp.c)."""
+        out = os.environ.get("MOAT_STRACE")
+        self.tracer = None
+        if not out:
+            return
+        os.makedirs(out, exist_ok=True)
+        self.tracer = subprocess.Popen(
+            ["strace", "-f", "-ff", "-qq", "-o",
+             os.path.join(out, os.path.basename(self.dir)),
+             "-p", str(self.proc.pid)], stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+
+    def wait_ready(self, timeout=10 * SLOW):
         """Wait for the master's "moatftpd started" line (logged once the
         listeners are bound), without using a connection slot; with a quiet
         log_level, fall back to a connect probe and let the master reap it."""
@@ -169,6 +190,13 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "tracer", None) is not None:
+            try:
+                self.tracer.wait(5)  # it ends with the last tracee
+            except subprocess.TimeoutExpired:
+                self.tracer.terminate()
+                self.tracer.wait()
+            self.tracer = None
         if self.proc is not None:
             self.log.close()
         self.proc = None

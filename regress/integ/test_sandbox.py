@@ -1,0 +1,234 @@
+"""The seccomp filters and descriptor hygiene of every role, against the
+real daemon, as root and as an ordinary user.
+
+- The monitor, the jail and the session each run under a filter (Seccomp: 2
+  in /proc), with no_new_privs; the session's sits on the monitor's.
+- A forbidden system call kills the process that made it, and the master
+  logs the role, the pid and the call's number and name. The call is made
+  for real inside the target process: gdb attaches and calls syscall(2)
+  there (root only, as only root may attach to these processes).
+- No role may touch its SIGSYS handler once filtered.
+- A descriptor the daemon inherited from whoever started it never reaches
+  the monitor, the jail or the session.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from moatlib import Daemon, Runner, NOBODY  # noqa: E402
+from ftpraw import Ctl, wait_for  # noqa: E402
+
+SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
+       "rt_sigaction": 13}
+SIGSYS = 31
+
+
+def status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            k, _, v = ln.partition(":")
+            out[k] = v.split()
+    return out
+
+
+def title(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def find(d, pred):
+    def look():
+        for pid in d.children():
+            if pred(pid, title(pid)):
+                return pid
+        return None
+    pid = wait_for(look)
+    assert pid, "no such process"
+    return pid
+
+
+def filtered(pid):
+    """pid, once its filter is loaded (it closes descriptors just before)."""
+    assert wait_for(lambda: status(pid)["Seccomp"] == ["2"], 10), pid
+    return pid
+
+
+def monitor_of(d):
+    return filtered(find(d, lambda p, t: b"[monitor]" in t))
+
+
+def jail_of(d):
+    return filtered(find(d, lambda p, t: b"[jail]" in t))
+
+
+def session_of(d, user):
+    return find(d, lambda p, t: t.startswith(b"moatftpd: %s@" % user.encode()))
+
+
+def inject(pid, nr, *args):
+    """Make the process pid call syscall(nr, args...) itself."""
+    a = ",".join(str(x) for x in (nr,) + args + (0,) * (5 - len(args)))
+    r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex",
+                        "call (long)syscall(%s)" % a],
+                       capture_output=True, text=True, timeout=60)
+    return r.stdout + r.stderr
+
+
+def gone(pid):
+    def dead():
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().split(") ")[1].startswith("Z")
+        except OSError:
+            return True
+    return wait_for(dead, 10)
+
+
+def expect_kill(d, pid, role, name, *args):
+    before = d.read_log()
+    out = inject(pid, SYS[name], *args)
+    assert "SIGSYS" in out, out
+    assert gone(pid), "pid %d survived a forbidden %s" % (pid, name)
+    pat = re.compile(r"seccomp: killed the %s \(pid %d, uid \d+\): forbidden "
+                     r"system call %d \(%s\)" % (role, pid, SYS[name], name))
+    assert wait_for(lambda: pat.search(d.read_log()[len(before):]), 10), \
+        d.read_log()[len(before):]
+
+
+def healthy(d):
+    f = d.ftp("alice")
+    assert f.pwd() == "/"
+    f.quit()
+
+
+def t_filters(d):
+    """Monitor (before login), jail and session: filtered, no_new_privs,
+    not dumpable (no /proc/PID/environ for others)."""
+    c = Ctl(d, login=False)
+    mon, jail = monitor_of(d), jail_of(d)
+    for pid in (mon, jail):
+        st = status(pid)
+        assert st["Seccomp"] == ["2"], (pid, st["Seccomp"])
+        assert st["NoNewPrivs"] == ["1"], st["NoNewPrivs"]
+    assert int(status(mon)["Seccomp_filters"][0]) == 1
+    c.s.close()
+    f = d.ftp("alice")
+    s = session_of(d, "alice")
+    st = status(s)
+    assert st["Seccomp"] == ["2"] and st["NoNewPrivs"] == ["1"]
+    # the monitor's filter, then the session's own
+    assert int(st["Seccomp_filters"][0]) == 2, st["Seccomp_filters"]
+    f.quit()
+
+
+def t_kill_session(d):
+    """mount(2), execve(2) and ptrace(2) in the session: killed, logged;
+    other sessions and the master carry on."""
+    other = d.ftp("bob")
+    for name in ("mount", "execve", "ptrace"):
+        f = d.ftp("alice")
+        expect_kill(d, session_of(d, "alice"), "session", name)
+        try:
+            f.voidcmd("NOOP")
+            raise AssertionError("the killed session still answers")
+        except (EOFError, OSError, Exception) as e:
+            assert not isinstance(e, AssertionError), e
+    assert other.pwd() == "/"
+    other.quit()
+    healthy(d)
+
+
+def t_kill_jail(d):
+    """openat(2) in the pre-login jail (it may open nothing)."""
+    c = Ctl(d, login=False)
+    expect_kill(d, jail_of(d), "jail", "openat", -100, 0, 0)
+    c.s.close()
+    healthy(d)
+
+
+def t_kill_monitor(d):
+    """execve(2) in the root monitor, before login."""
+    c = Ctl(d, login=False)
+    expect_kill(d, monitor_of(d), "monitor", "execve")
+    c.s.close()
+    healthy(d)
+
+
+def t_sigsys_locked(d):
+    """rt_sigaction(SIGSYS, ...) is itself forbidden: a compromised process
+    cannot catch its own kill."""
+    f = d.ftp("alice")
+    expect_kill(d, session_of(d, "alice"), "session", "rt_sigaction",
+                SIGSYS, 0, 0, 8)
+    c = Ctl(d, login=False)
+    expect_kill(d, jail_of(d), "jail", "rt_sigaction", SIGSYS, 0, 0, 8)
+    c.s.close()
+    f = None
+    healthy(d)
+
+
+def fd_targets(pid):
+    out = []
+    for n in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out.append(os.readlink("/proc/%d/fd/%s" % (pid, n)))
+        except OSError:
+            pass
+    return out
+
+
+def t_stray_fd(d, stray):
+    """The daemon was started holding the read end of a pipe: the master
+    keeps it, no monitor, jail or session does."""
+    st = os.fstat(stray)
+    name = "pipe:[%d]" % st.st_ino
+    assert name in fd_targets(d.proc.pid)
+    c = Ctl(d, login=False)
+    for pid in (monitor_of(d), jail_of(d)):
+        assert name not in fd_targets(pid), (pid, fd_targets(pid))
+    c.s.close()
+    f = d.ftp("alice")
+    s = session_of(d, "alice")
+    t = fd_targets(s)
+    assert name not in t, t
+    # stdin/out/err, the control socket, the report socket, maybe syslog
+    # and the xferlog: nothing else
+    assert len(t) <= 8, t
+    f.quit()
+
+
+def main():
+    r = Runner("sandbox")
+    have_gdb = shutil.which("gdb") is not None
+    assert have_gdb or os.geteuid() != 0, "gdb is needed (apt-get install gdb)"
+    for root in (True, False):
+        rd, wr = os.pipe()
+        d = Daemon(root=root, users={"alice": None, "bob": None})
+        d.start(pass_fds=(rd,))
+        tag = "root" if root else "user"
+        try:
+            cases = [t_filters, t_stray_fd]
+            if os.geteuid() == 0:
+                cases += [t_kill_session, t_kill_jail, t_kill_monitor,
+                          t_sigsys_locked]
+            for fn in cases:
+                def case(fn=fn):
+                    fn(d, rd) if fn is t_stray_fd else fn(d)
+                case.__name__ = "%s[%s]" % (fn.__name__[2:], tag)
+                r.run(case)
+        finally:
+            d.stop()
+            os.close(rd)
+            os.close(wr)
+    r.done()
+
+
+main()
