@@ -12,8 +12,8 @@ run_one() {
 	name=$(basename "$t")
 	start=$(date +%s)
 	case "$t" in
-	*.py) timeout 600 "$PY" "$t" >"$out/$name.log" 2>&1 ;;
-	*.sh) timeout 600 sh "$t" >"$out/$name.log" 2>&1 ;;
+	*.py) timeout $((600 * ${MOAT_SLOW:-1})) "$PY" "$t" >"$out/$name.log" 2>&1 ;;
+	*.sh) timeout $((600 * ${MOAT_SLOW:-1})) sh "$t" >"$out/$name.log" 2>&1 ;;
 	esac
 	echo $? >"$out/$name.rc"
 	echo "== $name ($(($(date +%s) - start)) s)" >>"$out/$name.log"

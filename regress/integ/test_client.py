@@ -174,6 +174,9 @@ class Env:
              "TERM": "xterm"}
         if password:
             e["MOATFTP_PASSWORD"] = self.srv.password
+        # make sanitize: the library leaks we suppress (regress/lsan.supp)
+        if "LSAN_OPTIONS" in os.environ:
+            e["LSAN_OPTIONS"] = os.environ["LSAN_OPTIONS"]
         e.update(extra)
         return e
 

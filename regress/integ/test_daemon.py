@@ -16,7 +16,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import (Daemon, Runner, MOATFTPD, REPO, free_port,  # noqa: E402
+from moatlib import (SLOW, Daemon, Runner, MOATFTPD, REPO, free_port,  # noqa: E402
                      make_file)
 
 INIT = os.path.join(REPO, "conf", "moatftpd.init")
@@ -343,7 +343,7 @@ def who_and_kick():
     d = Daemon().start()
     try:
         idle = d.ftp()
-        st = SlowStor(d, "watched.bin", nchunks=80, pause=0.05)
+        st = SlowStor(d, "watched.bin", nchunks=80 * SLOW, pause=0.05)
         seen = []
         deadline = time.time() + 10
         while len(seen) < 3 and time.time() < deadline:

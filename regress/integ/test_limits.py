@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import Daemon, Runner  # noqa: E402
+from moatlib import SLOW, Daemon, Runner  # noqa: E402
 
 BUSY = b"421 Too many users, try again later.\r\n"
 PER_IP = b"421 Too many connections from your address.\r\n"
@@ -40,7 +40,7 @@ class Raw:
         r, _, _ = select.select([self.s], [], [], secs)
         return not r
 
-    def line(self, timeout=3.0):
+    def line(self, timeout=3.0 * SLOW):
         """The next reply line (with CRLF), b"" on EOF; fails on timeout."""
         deadline = time.time() + timeout
         while b"\r\n" not in self.buf:
@@ -143,17 +143,17 @@ def t_queue_order():
         q6 = Raw(d)
         raws.append(q6)
         t = time.time()
-        refused(q6, BUSY, timeout=1.0)
-        assert time.time() - t < 1.0, "6th refusal was not at once"
+        refused(q6, BUSY, timeout=1.0 * SLOW)
+        assert time.time() - t < 1.0 * SLOW, "6th refusal was not at once"
         # the live sessions are untouched
         for c in live:
             assert c.voidcmd("NOOP").startswith("200")
         # one quits: the first waiter (and only it) is served
         live.pop(0).quit()
-        greeted(q4, 1.0)
+        greeted(q4, 1.0 * SLOW)
         assert q5.silent(0.2), "5th greeted with no free slot"
         live.pop(0).quit()
-        greeted(q5, 1.0)
+        greeted(q5, 1.0 * SLOW)
         # the served waiters are full sessions
         assert q4.cmd("USER alice").startswith(b"331")
         assert q4.cmd("PASS " + d.passwords["alice"]).startswith(b"230")
@@ -189,7 +189,7 @@ def t_queue_timeout():
         raws.append(q3)
         assert q2.silent(0.2) and q3.silent(0.01)
         live.pop().quit()
-        greeted(q2, 1.0)
+        greeted(q2, 1.0 * SLOW)
         for c in live:
             assert c.voidcmd("NOOP").startswith("200")
     finally:
@@ -216,10 +216,10 @@ def t_queue_leave():
             q6.line(0.1)
         log_has(d, "a waiting client left the queue")
         live.pop(0).quit()
-        greeted(q5, 1.0)		# not the one that left
+        greeted(q5, 1.0 * SLOW)		# not the one that left
         assert q6.silent(0.2)
         live.pop(0).quit()
-        greeted(q6, 1.0)
+        greeted(q6, 1.0 * SLOW)
         # no monitor was ever forked for the one that left: 3 sessions,
         # q5 and q6 (the harness waits for the log, it makes no probe)
         forks = d.read_log().count(": monitor ")
@@ -241,8 +241,8 @@ def t_max_per_ip():
         c = Raw(d)
         raws.append(c)
         t = time.time()
-        refused(c, PER_IP, 1.0)
-        assert time.time() - t < 1.0
+        refused(c, PER_IP, 1.0 * SLOW)
+        assert time.time() - t < 1.0 * SLOW
         log_has(d, "refused 127.0.0.1: max_per_ip reached")
         # another address is not counted with these
         e, f = Raw(d, "127.0.0.2"), Raw(d, "127.0.0.2")
@@ -251,14 +251,14 @@ def t_max_per_ip():
         greeted(f)
         g = Raw(d, "127.0.0.2")
         raws.append(g)
-        refused(g, PER_IP, 1.0)
+        refused(g, PER_IP, 1.0 * SLOW)
         log_has(d, "refused 127.0.0.2: max_per_ip reached")
         # a logged-in session counts too
         assert a.cmd("USER alice").startswith(b"331")
         assert a.cmd("PASS " + d.passwords["alice"]).startswith(b"230")
         h = Raw(d)
         raws.append(h)
-        refused(h, PER_IP, 1.0)
+        refused(h, PER_IP, 1.0 * SLOW)
         # once one goes, the address may connect again
         b.cmd("QUIT")
         b.close()
@@ -384,10 +384,10 @@ def t_refusals_logged():
         greeted(a)
         b = Raw(d, "127.0.0.4")		# global limit, queue of 0
         raws.append(b)
-        refused(b, BUSY, 1.0)
+        refused(b, BUSY, 1.0 * SLOW)
         c = Raw(d, "127.0.0.3")		# per address
         raws.append(c)
-        refused(c, PER_IP, 1.0)
+        refused(c, PER_IP, 1.0 * SLOW)
         log_has(d, "refused 127.0.0.4: queue full")
         log_has(d, "refused 127.0.0.3: max_per_ip reached")
         log = d.read_log()
