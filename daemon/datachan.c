@@ -28,7 +28,7 @@
 
 #include "daemon/commands.h"
 #include "daemon/datachan.h"
-#include "daemon/master.h"
+#include "daemon/netaddr.h"
 #include "daemon/session.h"
 #include "privsep/ipc.h"
 #include "privsep/privsep.h"

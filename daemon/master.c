@@ -28,6 +28,8 @@
 #include <bsd/unistd.h>
 
 #include "daemon/master.h"
+#include "daemon/netaddr.h"
+#include "daemon/prefork.h"
 #include "daemon/proxywait.h"
 #include "daemon/session.h"
 #include "daemon/xferlog.h"
@@ -99,60 +101,6 @@ sighdlr(int sig)
 	errno = saved;
 }
 
-void
-addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	const void	*a;
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			(void)inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
-			    buf, (socklen_t)len);
-			return;
-		}
-		a = &s6->sin6_addr;
-	} else
-		a = &((const struct sockaddr_in *)(const void *)ss)->sin_addr;
-	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
-		(void)strlcpy(buf, "?", len);
-}
-
-int
-addr_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	char	x[64], y[64];
-
-	addr_str(a, x, sizeof(x));
-	addr_str(b, y, sizeof(y));
-	return strcmp(x, y) == 0;
-}
-
-int
-master_bind(const struct listen_addr *l)
-{
-	int	fd, one = 1;
-
-	fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (l->ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&l->ss, l->len) == -1 ||
-	    listen(fd, 511) == -1) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
 static size_t
 count_ip(const struct sockaddr_storage *peer)
 {
@@ -188,16 +136,72 @@ session_entry(struct session_args *sa)
 	session_main(sa);
 }
 
-/* Fork a monitor for fd. On failure the connection is refused. */
+/*
+ * In a child just forked by the master: put down what only the master
+ * holds, and fill what every monitor gets.
+ */
+static void
+child_init(struct monitor_args *ma)
+{
+	size_t	i;
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < (size_t)m.nlfd; i++)
+		close(m.lfd[i]);
+	for (i = 0; i < m.nqueue; i++)
+		close(m.queue[i].fd);
+	proxywait_closeall();
+	prefork_closeall();
+	close(m.sigpipe[0]);
+	close(m.sigpipe[1]);
+	close(m.scfd);
+	/* the locked pidfile stays the master's alone */
+	if (m.pfh != NULL)
+		close(pidfile_fileno(m.pfh));
+	memset(ma, 0, sizeof(*ma));
+	ma->cfg = m.cfg;
+	ma->db = &m.db;
+	ma->dummy_hash = m.dummy_hash;
+	ma->ledger = m.ledger;
+	ma->sb = m.sb;
+	ma->sbidx = -1;
+	ma->ctlfd = -1;
+	ma->dbgen = ledger_dbgen(m.ledger);
+	ma->root = geteuid() == 0;
+	ma->jail_uid = m.jail_uid;
+	ma->jail_gid = m.jail_gid;
+	ma->ticket_keys = m.ticket_keys;
+	ma->data_ctx = m.data_ctx;
+	ma->session_entry = session_entry;
+	ma->xferlog_fd = xferlog_fd();
+}
+
+/* A new spare's process (prefork.c forked it). */
+static void
+spare_child(int sock)
+{
+	struct monitor_args	ma;
+
+	child_init(&ma);
+	monitor_spare(&ma, sock);
+}
+
+/* Serve fd with a spare, or fork a monitor for it. On failure the
+ * connection is refused. */
 static void
 dispatch(int fd, const struct sockaddr_storage *peer,
     const struct sockaddr_storage *local)
 {
 	struct monitor_args	 ma;
+	struct msg_conn		 c;
 	struct child		*k;
 	pid_t			 pid;
 	int			 sbidx;
-	size_t			 i;
 	char			 a[64];
 
 	addr_str(peer, a, sizeof(a));
@@ -218,56 +222,39 @@ dispatch(int fd, const struct sockaddr_storage *peer,
 		return;
 	}
 	m.sessid++;
-	switch ((pid = fork())) {
-	case -1:
-		log_warn("fork");
+	if (fcntl(fd, F_SETFL, 0) == -1) {	/* blocking, for the jail */
+		log_warn("fcntl");
 		scoreboard_free(m.sb, sbidx);
-		refuse(fd, peer, "Service not available.", "fork failed");
+		refuse(fd, peer, "Service not available.", "fcntl failed");
 		return;
-	case 0:
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGUSR1, SIG_DFL);
-		signal(SIGPIPE, SIG_IGN);
-		for (i = 0; i < (size_t)m.nlfd; i++)
-			close(m.lfd[i]);
-		for (i = 0; i < m.nqueue; i++)
-			close(m.queue[i].fd);
-		proxywait_closeall();
-		close(m.sigpipe[0]);
-		close(m.sigpipe[1]);
-		close(m.scfd);
-		/* the locked pidfile stays the master's alone */
-		if (m.pfh != NULL)
-			close(pidfile_fileno(m.pfh));
-		if (fcntl(fd, F_SETFL, 0) == -1)	/* blocking */
-			fatal("fcntl");
-		memset(&ma, 0, sizeof(ma));
-		ma.cfg = m.cfg;
-		ma.db = &m.db;
-		ma.dummy_hash = m.dummy_hash;
-		ma.ledger = m.ledger;
-		ma.sb = m.sb;
-		ma.sbidx = sbidx;
-		ma.ctlfd = fd;
-		ma.peer = *peer;
-		ma.local = *local;
-		(void)strlcpy(ma.peerstr, a, sizeof(ma.peerstr));
-		ma.sessid = m.sessid;
-		ma.dbgen = ledger_dbgen(m.ledger);
-		ma.root = geteuid() == 0;
-		ma.jail_uid = m.jail_uid;
-		ma.jail_gid = m.jail_gid;
-		ma.ticket_keys = m.ticket_keys;
-		ma.data_ctx = m.data_ctx;
-		ma.session_entry = session_entry;
-		ma.xferlog_fd = xferlog_fd();
-		log_settag("#%lu %s", m.sessid, a);
-		monitor_run(&ma);
-	default:
-		break;
+	}
+	memset(&c, 0, sizeof(c));
+	c.peer = *peer;
+	c.local = *local;
+	(void)strlcpy(c.peerstr, a, sizeof(c.peerstr));
+	c.sessid = m.sessid;
+	c.sbidx = sbidx;
+	if ((pid = prefork_dispatch(fd, &c)) == -1) {
+		switch ((pid = fork())) {
+		case -1:
+			log_warn("fork");
+			scoreboard_free(m.sb, sbidx);
+			refuse(fd, peer, "Service not available.",
+			    "fork failed");
+			return;
+		case 0:
+			child_init(&ma);
+			ma.sbidx = sbidx;
+			ma.ctlfd = fd;
+			ma.peer = *peer;
+			ma.local = *local;
+			(void)strlcpy(ma.peerstr, a, sizeof(ma.peerstr));
+			ma.sessid = m.sessid;
+			log_settag("#%lu %s", m.sessid, a);
+			monitor_run(&ma);
+		default:
+			break;
+		}
 	}
 	atomic_store(&m.sb->e[sbidx].pid, (int32_t)pid);
 	close(fd);
@@ -386,8 +373,10 @@ reap(void)
 		for (i = 0; i < m.nkids; i++)
 			if (m.kids[i].pid == pid)
 				break;
-		if (i == m.nkids)
+		if (i == m.nkids) {
+			(void)prefork_reaped(pid, status);
 			continue;
+		}
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL &&
 		    WTERMSIG(status) != SIGTERM)
 			log_warnx("session %ld died of signal %d", (long)pid,
@@ -453,7 +442,7 @@ rebind(const struct config *nc, int *nfd)
 			}
 		if (nfd[i] != -1)
 			continue;
-		if ((nfd[i] = master_bind(&nc->listen[i])) == -1) {
+		if ((nfd[i] = addr_listen(&nc->listen[i])) == -1) {
 			log_warn("reload: listen %s", nc->listen[i].text);
 			goto fail;
 		}
@@ -513,6 +502,8 @@ reload(void)
 		log_info("user db re-read: %zu accounts", m.db.nusers);
 	} else
 		log_warnx("reload: keeping the old user db");
+	/* spares hold the old configuration and db: new ones take over */
+	prefork_killall();
 }
 
 static int
@@ -537,6 +528,12 @@ check_timeouts(void)
 
 		if (wait == -1 || pw < wait)
 			wait = pw;
+	}
+	if (prefork_count() < (size_t)m.cfg->prefork_spares) {
+		int sw = prefork_wait_ms(now);
+
+		if (sw != -1 && (wait == -1 || sw < wait))
+			wait = sw;
 	}
 	return wait;
 }
@@ -568,6 +565,7 @@ master_loop(void)
 		}
 		if (got_term)
 			break;
+		prefork_fill((size_t)m.cfg->prefork_spares, spare_child);
 		timeout = check_timeouts();
 		paused = m.accept_paused_until > mono_ms();
 		n = 2 + (size_t)m.nlfd + m.nqueue + proxywait_count();
@@ -636,6 +634,7 @@ shutdown_all(void)
 		close(m.queue[i].fd);
 	m.nqueue = 0;
 	proxywait_closeall();
+	prefork_killall();
 	log_info("stopping: %zu sessions, up to %ld s of grace", m.nkids,
 	    m.cfg->shutdown_grace);
 	/* sessions that are idle go now; transfers may finish */
@@ -775,7 +774,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 	    sizeof(m.dummy_hash)) == -1)
 		fatalx("cannot make a password hash");
 	for (i = 0; i < cfg->nlisten; i++) {
-		if ((m.lfd[i] = master_bind(&cfg->listen[i])) == -1)
+		if ((m.lfd[i] = addr_listen(&cfg->listen[i])) == -1)
 			fatal("listen %s", cfg->listen[i].text);
 		log_info("listening on %s", cfg->listen[i].text);
 	}

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/master.h"
+#include "daemon/netaddr.h"
 #include "daemon/proxywait.h"
 #include "shared/log.h"
 #include "shared/proxyproto.h"

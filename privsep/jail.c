@@ -616,6 +616,25 @@ jail_relay(struct jail *j, int plain, int rsock)
 	_exit(0);
 }
 
+/* A spare: wait for the client's socket, which the monitor passes on. */
+static void
+jail_wait_conn(struct jail *j)
+{
+	struct msg_conn	c;
+	struct ipc_msg	m;
+	int		r;
+
+	while ((r = ipc_recv(j->sock, &m)) == -1 && errno == EINTR)
+		;
+	if (r != 1 || m.type != MSG_CONN || m.fd == -1 ||
+	    ipc_get(&m, &c, sizeof(c)) == -1 ||
+	    memchr(c.peerstr, '\0', sizeof(c.peerstr)) == NULL)
+		_exit(0);	/* the monitor went away, or is confused */
+	j->fd = m.fd;
+	log_settag("#%lu %s", (unsigned long)c.sessid, c.peerstr);
+	setproctitle("[jail] %s", c.peerstr);
+}
+
 void
 jail_run(struct monitor_args *ma, int sock)
 {
@@ -654,8 +673,13 @@ jail_run(struct monitor_args *ma, int sock)
 	if (ma->root)
 		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);
 	sandbox_common(ROLE_JAIL);
-	setproctitle("[jail] %s", ma->peerstr);
+	if (j.fd != -1)
+		setproctitle("[jail] %s", ma->peerstr);
+	else
+		setproctitle("[spare-jail]");
 	sandbox_seccomp_jail();
+	if (j.fd == -1)
+		jail_wait_conn(&j);
 	ftpio_init(&j.io, j.fd, NULL, NULL);
 	j.deadline = mono_ms() + ma->cfg->login_timeout * 1000L;
 	jail_reply(&j, 220, "moatftpd ready.");

@@ -36,6 +36,8 @@ static int32_t	monitor_auth(struct monitor_args *, const struct msg_auth *,
 static void	monitor_session(struct monitor_args *, struct session_args *,
 		    pid_t) __attribute__((noreturn));
 static void	jail_linger(int);
+static void	monitor_serve(struct monitor_args *, int, pid_t)
+		    __attribute__((noreturn));
 
 
 /*
@@ -187,24 +189,17 @@ monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
 	_exit(0);
 }
 
-void
-monitor_run(struct monitor_args *ma)
+/*
+ * Fork the jail (for a spare, ma->ctlfd is -1 and the jail waits for its
+ * socket too), then confine the monitor: close what it does not need, and
+ * load its filter. keep: one more descriptor to keep, or -1.
+ */
+static pid_t
+monitor_start(struct monitor_args *ma, int *sock, int keep_fd)
 {
-	struct session_args	*sa;
-	struct msg_auth		 req;
-	struct msg_handoff	 h;
-	struct ipc_msg		 m;
-	struct pollfd		 pfd;
-	enum mstate		 state = M_AUTH;
-	pid_t			 jail;
-	long			 deadline;
-	int			 sp[2], failures = 0, r;
-	int32_t			 res;
+	pid_t	jail;
+	int	sp[2];
 
-	if ((sa = calloc(1, sizeof(*sa))) == NULL)
-		fatal("%s: calloc", __func__);
-	sa->slot = -1;
-	sa->relayfd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("%s: socketpair", __func__);
 	switch ((jail = fork())) {
@@ -212,31 +207,115 @@ monitor_run(struct monitor_args *ma)
 		fatal("%s: fork", __func__);
 	case 0:
 		close(sp[0]);
+		if (keep_fd != -1)
+			close(keep_fd);
 		jail_run(ma, sp[1]);
 	default:
 		break;
 	}
 	close(sp[1]);
-	close(ma->ctlfd);	/* the monitor never touches the network */
-	setproctitle("[monitor] %s", ma->peerstr);
+	if (ma->ctlfd != -1)
+		close(ma->ctlfd);	/* the monitor never touches the network */
+	ma->ctlfd = -1;
 	{
-		const int keep[] = { sp[0], ma->xferlog_fd };
+		const int keep[] = { sp[0], ma->xferlog_fd, keep_fd };
 
 		sandbox_closefds(keep, sizeof(keep) / sizeof(keep[0]));
 	}
 	sandbox_common(ROLE_MONITOR);
 	sandbox_seccomp_monitor(jail);
+	*sock = sp[0];
+	return jail;
+}
+
+void
+monitor_run(struct monitor_args *ma)
+{
+	int	sock;
+	pid_t	jail;
+
+	jail = monitor_start(ma, &sock, -1);
+	setproctitle("[monitor] %s", ma->peerstr);
+	monitor_serve(ma, sock, jail);
+}
+
+void
+monitor_spare(struct monitor_args *ma, int master)
+{
+	struct msg_conn	c;
+	struct ipc_msg	m;
+	pid_t		jail;
+	int		sock, r;
+
+	jail = monitor_start(ma, &sock, master);
+	setproctitle("[spare]");
+	/* wait for a connection: master only ever sends one */
+	while ((r = ipc_recv(master, &m)) == -1 && errno == EINTR)
+		;
+	if (r != 1 || m.type != MSG_CONN || m.fd == -1 ||
+	    ipc_get(&m, &c, sizeof(c)) == -1 ||
+	    memchr(c.peerstr, '\0', sizeof(c.peerstr)) == NULL ||
+	    c.sbidx < 0 || c.sbidx >= SB_ENTRIES) {
+		if (r == 1)
+			log_warnx("%s: unexpected message %u", __func__,
+			    m.type);
+		if (r == 1 && m.fd != -1)
+			close(m.fd);
+		kill(jail, SIGKILL);
+		while (waitpid(jail, NULL, 0) == -1 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(master);
+	ma->peer = c.peer;
+	ma->local = c.local;
+	(void)strlcpy(ma->peerstr, c.peerstr, sizeof(ma->peerstr));
+	ma->sessid = (unsigned long)c.sessid;
+	ma->sbidx = c.sbidx;
+	log_settag("#%lu %s", ma->sessid, ma->peerstr);
+	setproctitle("[monitor] %s", ma->peerstr);
+	/* the jail gets the socket; the monitor keeps no copy */
+	r = ipc_send(sock, MSG_CONN, &c, sizeof(c), m.fd);
+	close(m.fd);
+	if (r == -1) {
+		log_warn("%s: handing the connection to the jail", __func__);
+		kill(jail, SIGKILL);
+		while (waitpid(jail, NULL, 0) == -1 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	monitor_serve(ma, sock, jail);
+}
+
+/* Check the login, then become the session (or end the connection). */
+static void
+monitor_serve(struct monitor_args *ma, int sock, pid_t jail)
+{
+	struct session_args	*sa;
+	struct msg_auth		 req;
+	struct msg_handoff	 h;
+	struct ipc_msg		 m;
+	struct pollfd		 pfd;
+	enum mstate		 state = M_AUTH;
+	long			 deadline;
+	int			 failures = 0, r;
+	int32_t			 res;
+
+	if ((sa = calloc(1, sizeof(*sa))) == NULL)
+		fatal("%s: calloc", __func__);
+	sa->slot = -1;
+	sa->relayfd = -1;
 	deadline = mono_ms() + (ma->cfg->login_timeout +
 	    ma->cfg->max_login_failures * ma->cfg->login_fail_delay + 5) * 1000L;
 	for (;;) {
-		pfd.fd = sp[0];
+		pfd.fd = sock;
 		pfd.events = POLLIN;
 		r = poll(&pfd, 1, (int)(deadline - mono_ms()));
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			goto out;	/* login took too long */
-		if ((r = ipc_recv(sp[0], &m)) != 1)
+		if ((r = ipc_recv(sock, &m)) != 1)
 			goto out;	/* jail gone or malformed */
 		if (m.type == MSG_AUTH && state == M_AUTH) {
 			if (m.fd != -1 || ipc_get(&m, &req, sizeof(req)) == -1)
@@ -244,14 +323,14 @@ monitor_run(struct monitor_args *ma)
 			res = monitor_auth(ma, &req, sa, &failures);
 			explicit_bzero(&req, sizeof(req));
 			explicit_bzero(&m, sizeof(m));
-			if (ipc_send(sp[0], MSG_AUTH_RESULT, &res, sizeof(res),
+			if (ipc_send(sock, MSG_AUTH_RESULT, &res, sizeof(res),
 			    -1) == -1)
 				goto out;
 			if (res == AUTH_OK)
 				state = M_HANDOFF;
 			else if (res != AUTH_FAIL ||
 			    failures >= ma->cfg->max_login_failures) {
-				jail_linger(sp[0]);	/* its 421 goes out */
+				jail_linger(sock);	/* its 421 goes out */
 				goto out;
 			}
 		} else if (m.type == MSG_HANDOFF && state == M_HANDOFF) {
@@ -270,13 +349,13 @@ monitor_run(struct monitor_args *ma)
 				state = M_RELAY;	/* the relay channel next */
 				continue;
 			}
-			close(sp[0]);
+			close(sock);
 			monitor_session(ma, sa, jail);
 		} else if (m.type == MSG_RELAY && state == M_RELAY) {
 			if (m.fd == -1 || m.len != 0)
 				goto bad;
 			sa->relayfd = m.fd;
-			close(sp[0]);
+			close(sock);
 			monitor_session(ma, sa, jail);
 		} else
 			goto bad;

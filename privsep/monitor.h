@@ -73,6 +73,15 @@ struct monitor_args {
 	int			 xferlog_fd;	/* the session's; the jail closes it */
 };
 
+/* Serve the connection ma->ctlfd: fork its jail, check the login, become
+ * the session. */
 void	monitor_run(struct monitor_args *) __attribute__((noreturn));
+/*
+ * A pre-forked spare (ma->ctlfd is -1): fork a jail that waits too, load
+ * the filters, then wait on master for one MSG_CONN and serve it as
+ * monitor_run does. Exits if master closes first.
+ */
+void	monitor_spare(struct monitor_args *, int master)
+	    __attribute__((noreturn));
 
 #endif

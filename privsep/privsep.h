@@ -3,6 +3,7 @@
 #define MOAT_PRIVSEP_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,17 @@ enum privsep_msg {
 	MSG_HANDOFF,		/* jail -> monitor: struct msg_handoff + fd */
 	MSG_RELAY,		/* jail -> monitor, after a TLS handoff: the
 				   session's end of the data relay channel */
+	MSG_CONN,		/* master -> spare monitor -> its spare jail:
+				   struct msg_conn + the client's socket */
+};
+
+/* A connection handed to a pre-forked spare (prefork_spares). */
+struct msg_conn {
+	struct sockaddr_storage	peer;
+	struct sockaddr_storage	local;
+	char			peerstr[64];
+	uint64_t		sessid;
+	int32_t			sbidx;
 };
 
 /*

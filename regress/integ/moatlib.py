@@ -217,9 +217,11 @@ class Daemon:
         except OSError:
             return ""
 
-    def children(self):
-        """PIDs of every descendant of the master."""
+    def children(self, spares=False):
+        """PIDs of every descendant of the master. Pre-forked spares (and a
+        child that has no title of its own yet) only with spares=True."""
         kids, todo = [], [self.proc.pid]
+        master = _title(self.proc.pid)
         while todo:
             pid = todo.pop()
             try:
@@ -227,9 +229,17 @@ class Daemon:
                     c = [int(x) for x in f.read().split()]
             except OSError:
                 c = []
+            if not spares:
+                c = [k for k in c if b"[spare" not in _title(k) and
+                     _title(k) != master]
             kids += c
             todo += c
         return kids
+
+    def spares(self):
+        """PIDs of the pre-forked spare monitors."""
+        return [k for k in self.children(spares=True)
+                if _title(k).startswith(b"moatftpd: [spare]")]
 
     # -- clients ----------------------------------------------------------
     def ftp(self, user="alice", password=None, login=True, timeout=15):
@@ -275,6 +285,14 @@ class ReuseFTP_TLS(ftplib.FTP_TLS):
                                             server_hostname=self.host,
                                             session=self.sock.session)
         return conn, size
+
+
+def _title(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def sha256_file(path):
