@@ -40,7 +40,6 @@ int	 adm_bad(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 adm_fail(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 adm_failw(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 adm_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-const char *adm_vis(const char *, char *, size_t);
 int	 adm_args(int, char **, const struct adm_opt *, size_t, char **,
 	    size_t, size_t, const char *);
 int	 adm_db_open(struct adm *, int, int);
@@ -51,7 +50,6 @@ int	 adm_fs(const char *, uint64_t *, uint64_t *);
 int	 adm_quota_check(struct adm *, const struct user *, const char *,
 	    uint64_t, int);
 int	 adm_read_password(int, char *, size_t);
-int	 adm_mkdir_p(const char *, mode_t);
 void	 adm_hup_daemon(const struct adm *);
 char	*adm_fmt_size(uint64_t, char *, size_t);
 

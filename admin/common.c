@@ -21,6 +21,8 @@
 #include "shared/passwd.h"
 #include "shared/size.h"
 #include "shared/userdb.h"
+#include "shared/log.h"
+#include "shared/mkdirp.h"
 #include "admin/admin.h"
 
 static void	vmsg(const char *, int, const char *, va_list)
@@ -85,22 +87,6 @@ adm_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Make an argument safe to echo back: non-printables become '?'. */
-const char *
-adm_vis(const char *s, char *buf, size_t len)
-{
-	size_t	i;
-
-	if (len == 0)
-		return "";
-	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		buf[i] = (s[i] >= ' ' && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	if (s[i] != '\0' && len > 4)
-		(void)strlcpy(buf + len - 4, "...", 4);
-	return buf;
-}
-
 /*
  * Split a command's arguments (argv[0] is the command) into long options
  * from opts and between minpos and maxpos positional arguments. Only
@@ -135,7 +121,7 @@ adm_args(int argc, char **argv, const struct adm_opt *opts, size_t nopts,
 				break;
 		if (i == nopts)
 			return adm_bad("%s: unknown option %s", argv[0],
-			    adm_vis(argv[c], vis, sizeof(vis)));
+			    log_vis(vis, sizeof(vis), argv[c]));
 		if (!opts[i].has_arg) {
 			if (eq != NULL)
 				return adm_bad("%s: option --%s takes no "
@@ -180,7 +166,7 @@ adm_db_open(struct adm *a, int lock, int create)
 			return adm_fail("%s: path too long", path);
 		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 			*slash = '\0';
-			if (adm_mkdir_p(dir, 0700) == -1)
+			if (mkdir_p(dir, 0700, MKDIRP_EXACT) == -1)
 				return adm_failw("%s", dir);
 		}
 	}
@@ -235,7 +221,7 @@ adm_user(struct adm *a, const char *name, int *rv)
 
 	if (userdb_valid_name(name) == -1) {
 		*rv = adm_bad("invalid user name '%s'",
-		    adm_vis(name, vis, sizeof(vis)));
+		    log_vis(vis, sizeof(vis), name));
 		return NULL;
 	}
 	if ((u = userdb_find(&a->db, name)) == NULL) {
@@ -389,40 +375,6 @@ adm_read_password(int from_stdin, char *pw, size_t len)
  fail:
 	explicit_bzero(pw, len);
 	return rv;
-}
-
-/* mkdir -p, each new directory with exactly mode; 0 or -1. */
-int
-adm_mkdir_p(const char *path, mode_t mode)
-{
-	char		 p[PATH_MAX], *s, c;
-	struct stat	 st;
-
-	if (strlcpy(p, path, sizeof(p)) >= sizeof(p)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(p, mode) == 0) {
-			if (chmod(p, mode) == -1)	/* not umask's mode */
-				return -1;
-		} else if (errno != EEXIST)
-			return -1;
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
 }
 
 /*

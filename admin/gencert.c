@@ -26,6 +26,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "shared/log.h"
+#include "shared/mkdirp.h"
 #include "admin/admin.h"
 
 #define GENCERT_USAGE	"gencert [--cn NAME] [--days N]"
@@ -215,12 +217,12 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 		return rv;
 	if (valid_cn(cn) == -1)
 		return adm_bad("invalid --cn '%s' (want a host name or "
-		    "address)", adm_vis(cn, vis, sizeof(vis)));
+		    "address)", log_vis(vis, sizeof(vis), cn));
 	if (sdays != NULL) {
 		days = (long)strtonum(sdays, 1, 36500, &errstr);
 		if (errstr != NULL)
 			return adm_bad("invalid --days '%s' (want 1..36500)",
-			    adm_vis(sdays, vis, sizeof(vis)));
+			    log_vis(vis, sizeof(vis), sdays));
 	}
 	if (keypath[0] != '/' || certpath[0] != '/')
 		return adm_bad("tls_cert and tls_key must be set to absolute "
@@ -230,13 +232,13 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 	(void)strlcpy(dir, keypath, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (adm_mkdir_p(dir, 0700) == -1)
+		if (mkdir_p(dir, 0700, MKDIRP_EXACT) == -1)
 			return adm_failw("%s", dir);
 	}
 	(void)strlcpy(dir, certpath, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (adm_mkdir_p(dir, 0755) == -1)
+		if (mkdir_p(dir, 0755, MKDIRP_EXACT) == -1)
 			return adm_failw("%s", dir);
 	}
 	if ((key = EVP_EC_gen("P-256")) == NULL) {

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "shared/config.h"
+#include "shared/log.h"
 #include "admin/admin.h"
 
 static const struct {
@@ -80,7 +81,7 @@ main(int argc, char **argv)
 			break;
 	if (i == NCOMMANDS)
 		return adm_bad("unknown command '%s' (try moatadm -h)",
-		    adm_vis(argv[0], vis, sizeof(vis)));
+		    log_vis(vis, sizeof(vis), argv[0]));
 	if (config_load(&a.conf, conf, err, sizeof(err)) == -1)
 		return adm_fail("%s", err);
 	a.root = geteuid() == 0;

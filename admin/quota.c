@@ -8,6 +8,7 @@
 
 #include "shared/size.h"
 #include "shared/userdb.h"
+#include "shared/log.h"
 #include "admin/admin.h"
 
 static void	flags_str(const struct user *, char *, size_t);
@@ -33,7 +34,7 @@ cmd_quota(struct adm *a, int argc, char **argv)
 		sign = *arg++ == '+' ? 1 : -1;
 	if (size_parse(arg, &v) == -1)
 		return adm_bad("invalid size '%s'",
-		    adm_vis(pos[1], vis, sizeof(vis)));
+		    log_vis(vis, sizeof(vis), pos[1]));
 	if ((rv = adm_db_open(a, 1, 0)) != ADM_OK)
 		return rv;
 	if ((u = adm_user(a, pos[0], &rv)) == NULL)
@@ -53,7 +54,7 @@ cmd_quota(struct adm *a, int argc, char **argv)
 			rv = adm_bad("quota of %s is %s: cannot take %s off "
 			    "(use 0 for unlimited)", u->name,
 			    adm_fmt_size(u->quota, b, sizeof(b)),
-			    adm_vis(arg, vis, sizeof(vis)));
+			    log_vis(vis, sizeof(vis), arg));
 			goto done;
 		}
 		limit = u->quota - v;

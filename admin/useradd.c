@@ -17,6 +17,8 @@
 #include "shared/passwd.h"
 #include "shared/size.h"
 #include "shared/userdb.h"
+#include "shared/log.h"
+#include "shared/mkdirp.h"
 #include "admin/admin.h"
 
 #define USERADD_USAGE \
@@ -67,7 +69,7 @@ check_name(struct adm *a, const char *name)
 
 	if (userdb_valid_name(name) == -1)
 		return adm_bad("invalid user name '%s' (want [a-z_][a-z0-9_.-]"
-		    "{0,31})", adm_vis(name, vis, sizeof(vis)));
+		    "{0,31})", log_vis(vis, sizeof(vis), name));
 	if ((rv = adm_db_open(a, 0, 0)) != ADM_OK)
 		return rv;
 	if (userdb_find(&a->db, name) != NULL)
@@ -87,7 +89,7 @@ make_home(const struct adm *a, const char *home, uid_t uid, gid_t gid)
 		return adm_fail("%s: path too long", home);
 	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
-		if (adm_mkdir_p(parent, 0755) == -1)
+		if (mkdir_p(parent, 0755, MKDIRP_EXACT) == -1)
 			return adm_failw("%s", parent);
 	}
 	if (mkdir(home, 0700) == -1)
@@ -220,7 +222,7 @@ wizard(struct adm *a, struct newuser *nu)
 		}
 		if (size_parse(buf, &nu->quota) == -1) {
 			rv = adm_bad("invalid size '%s'",
-			    adm_vis(buf, b1, sizeof(b1)));
+			    log_vis(b1, sizeof(b1), buf));
 			continue;
 		}
 		if (nu->quota > total) {
@@ -263,12 +265,12 @@ cmd_useradd(struct adm *a, int argc, char **argv)
 		(void)strlcpy(nu.name, pos[0], sizeof(nu.name));
 		if (quota != NULL && size_parse(quota, &nu.quota) == -1)
 			return adm_bad("invalid size '%s'",
-			    adm_vis(quota, vis, sizeof(vis)));
+			    log_vis(vis, sizeof(vis), quota));
 		if (home != NULL) {
 			if (userdb_valid_home(home) == -1)
 				return adm_bad("invalid home '%s' (want an "
 				    "absolute path without ':', '.' or '..')",
-				    adm_vis(home, vis, sizeof(vis)));
+				    log_vis(vis, sizeof(vis), home));
 			(void)strlcpy(nu.home, home, sizeof(nu.home));
 			while (strlen(nu.home) > 1 &&
 			    nu.home[strlen(nu.home) - 1] == '/')

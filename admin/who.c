@@ -19,6 +19,7 @@
 #include <bsd/string.h>
 
 #include "shared/scoreboard.h"
+#include "shared/log.h"
 #include "admin/admin.h"
 
 static int	who_open(const struct adm *, const struct scoreboard **);
@@ -101,10 +102,10 @@ who_line(const struct sb_entry *e, pid_t pid, time_t now, int64_t now_ms)
 		(void)strlcpy(login, "-", sizeof(login));
 	hms((int64_t)now - atomic_load(&e->last), idle, sizeof(idle));
 	printf("%-7ld %-12s ", (long)pid,
-	    user[0] != '\0' ? adm_vis(user, vis, sizeof(vis)) : "-");
-	printf("%-16s %-8s %-7s ", adm_vis(addr, vis, sizeof(vis)), login,
+	    user[0] != '\0' ? log_vis(vis, sizeof(vis), user) : "-");
+	printf("%-16s %-8s %-7s ", log_vis(vis, sizeof(vis), addr), login,
 	    idle);
-	printf("%s", cmd[0] != '\0' ? adm_vis(cmd, vis, sizeof(vis)) :
+	printf("%s", cmd[0] != '\0' ? log_vis(vis, sizeof(vis), cmd) :
 	    (lt == 0 ? "(login)" : "idle"));
 	if (xs != 0) {
 		d = atomic_load(&e->xfer_done);
@@ -188,11 +189,11 @@ cmd_kick(struct adm *a, int argc, char **argv)
 			continue;
 		}
 		printf("kicked %ld (%s)\n", (long)pid, user[0] != '\0' ?
-		    adm_vis(user, vis, sizeof(vis)) : "not logged in");
+		    log_vis(vis, sizeof(vis), user) : "not logged in");
 		n++;
 	}
 	if (n == 0 && rv == ADM_OK)
 		return adm_fail("no session %s %s", errstr == NULL ?
-		    "with pid" : "of", adm_vis(pos[0], vis, sizeof(vis)));
+		    "with pid" : "of", log_vis(vis, sizeof(vis), pos[0]));
 	return rv;
 }

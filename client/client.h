@@ -152,8 +152,6 @@ int	xfer_get(struct client *, const char *remote, const char *localdir,
 	    int force);
 int	xfer_put(struct client *, const char *local, const char *remotedir,
 	    int force);
-/* mkdir -p of a local directory: 0 or -1. */
-int	mkdirs(const char *);
 /* Last component of a path, without trailing slashes: 0 or -1. */
 int	base_name(const char *, char *, size_t);
 /* 0 + hex, 1 if the server offers no digest, -1 on error. */

@@ -251,7 +251,9 @@ shell_run(struct client *c)
 	el_set(el, EL_EDITOR, "emacs");
 	el_set(el, EL_PROMPT, prompt);
 	el_set(el, EL_HIST, history, hist);
-	el_set(el, EL_ADDFN, "moat-complete", "complete a name", complete);
+	/* el_set() would wcsdup() the two names and never free them (libedit
+	 * says so in eln.c); el_wset() keeps these static ones as they are. */
+	el_wset(el, EL_ADDFN, L"moat-complete", L"complete a name", complete);
 	el_set(el, EL_BIND, "^I", "moat-complete", NULL);
 	el_source(el, NULL);
 	for (;;) {

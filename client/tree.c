@@ -12,6 +12,7 @@
 #include <bsd/string.h>
 
 #include "client/client.h"
+#include "shared/mkdirp.h"
 
 
 /* 1 directory, 0 not (or missing), -1 I/O error. Leaves cwd unchanged. */
@@ -56,7 +57,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 		warnx("get: %s: bad directory name", remote);
 		return -1;
 	}
-	if (mkdirs(ldir) == -1) {
+	if (mkdir_p(ldir, 0777, 0) == -1) {
 		warn("get: %s", ldir);
 		return -1;
 	}

@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "shared/digest.h"
+#include "shared/mkdirp.h"
 
 struct job {
 	struct client	*c;
@@ -55,29 +56,6 @@ base_name(const char *path, char *out, size_t len)
 		out[--n] = '\0';
 	if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0 ||
 	    strcmp(out, "/") == 0)
-		return -1;
-	return 0;
-}
-
-/* mkdir -p */
-int
-mkdirs(const char *path)
-{
-	char	tmp[MOAT_PATH_MAX], *s;
-
-	if (strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (s = tmp + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -286,7 +264,7 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 		return -1;
 	}
 	j.name = name;
-	if (localdir != NULL && mkdirs(localdir) == -1) {
+	if (localdir != NULL && mkdir_p(localdir, 0777, 0) == -1) {
 		warn("get: %s", localdir);
 		return -1;
 	}

@@ -359,7 +359,7 @@ accept_one(int lfd)
 		admit(fd, &peer, &local);
 		return;
 	}
-	proxywait_add(fd, &peer, &local, mono_ms());
+	proxywait_add(m.cfg, fd, &peer, &local, mono_ms());
 }
 
 static void

@@ -1,5 +1,6 @@
 /*
- * Connections waiting for their PROXY protocol header. The master polls
+ * Connections waiting for their PROXY protocol header. Only peers in
+ * proxy_from may send one: any other is refused at once. The master polls
  * them with its listeners; each read takes only what the parser allows, so
  * nothing after the header is consumed and nothing blocks. A connection
  * with a malformed header, or none within PROXY_TIMEOUT_MS, is closed
@@ -16,7 +17,9 @@
 
 #include "daemon/netaddr.h"
 #include "daemon/proxywait.h"
+#include "shared/config.h"
 #include "shared/log.h"
+#include "shared/netprefix.h"
 #include "shared/proxyproto.h"
 
 #define PROXYWAIT_MAX	1024	/* connections reading a header */
@@ -96,9 +99,20 @@ hw_read(size_t i)
 }
 
 void
-proxywait_add(int fd, const struct sockaddr_storage *peer,
-    const struct sockaddr_storage *local, long now)
+proxywait_add(const struct config *cfg, int fd,
+    const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+    long now)
 {
+	char	a[64];
+
+	if (!net_prefix_match(cfg->proxy_from, (size_t)cfg->nproxy_from,
+	    peer)) {
+		addr_str(peer, a, sizeof(a));
+		log_warnx("refused %s: not in proxy_from, may not send a "
+		    "PROXY protocol header", a);
+		close(fd);
+		return;
+	}
 	if (hw == NULL && (hw = calloc(PROXYWAIT_MAX, sizeof(*hw))) == NULL) {
 		log_warn("PROXY header table");
 		close(fd);

@@ -1,5 +1,6 @@
 /*
- * Connections whose PROXY protocol header the master is still reading:
+ * Connections whose PROXY protocol header the master is still reading
+ * (from peers in proxy_from; the others are refused):
  * polled with the listeners, read without blocking and never past the
  * header, closed when it is malformed or late (PROXY_TIMEOUT_MS).
  */
@@ -14,8 +15,12 @@ typedef void	(*proxywait_admit_fn)(int fd, const struct sockaddr_storage *,
 		    const struct sockaddr_storage *);
 
 void	proxywait_init(proxywait_admit_fn);
-/* Take a new connection (closed if the table is full). */
-void	proxywait_add(int fd, const struct sockaddr_storage *peer,
+struct config;
+
+/* Take a new connection (closed, and logged, if its peer is not in
+ * cfg's proxy_from, or if the table is full). */
+void	proxywait_add(const struct config *cfg, int fd,
+	    const struct sockaddr_storage *peer,
 	    const struct sockaddr_storage *local, long now_ms);
 size_t	proxywait_count(void);
 /* Fill proxywait_count() poll entries. */

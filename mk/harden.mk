@@ -10,6 +10,8 @@
 #	               regress/fuzz/corpus/<target>/; a crash fails the target
 #	make fuzz-replay  replay every checked-in corpus file (seeds and past
 #	               crashes) through its target once; .ci/run runs it
+#	make client-leaks  the ASan client's exit paths with detect_leaks=1
+#	               (regress/integ/leaks_client.py)
 #	make valgrind  the unit tests under valgrind --leak-check=full, then the
 #	               master's leak summary after VALGRIND_SESSIONS (1000) logins
 #
@@ -113,3 +115,13 @@ valgrind: all $(UNIT_BINS)
 	    /usr/bin/python3 regress/integ/valgrind_master.py
 
 .PHONY: sanitize fuzz fuzz-build fuzz-libs fuzz-replay valgrind
+
+# The client's exit paths under LeakSanitizer (TLS contexts, sessions and
+# certificates, libedit): regress/integ/leaks_client.py with the ASan build.
+client-leaks:
+	@CFLAGS='$(SAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' \
+	    $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) all
+	@MOAT_BUILD=$(CURDIR)/$(ASAN_BUILD) /usr/bin/python3 \
+	    regress/integ/leaks_client.py
+
+.PHONY: client-leaks

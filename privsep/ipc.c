@@ -1,6 +1,7 @@
 /* IPC: typed messages with optional fd passing, the shape of imsg. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -8,11 +9,64 @@
 #include <unistd.h>
 
 #include "privsep/ipc.h"
+#include "privsep/privsep.h"
+#include "shared/log.h"
 
 struct ipc_hdr {
 	uint32_t	type;
 	uint32_t	len;
 };
+
+/* Every message that carries a descriptor, and what it must be. */
+static const struct {
+	uint32_t	 type;
+	enum ipc_fdkind	 kind;
+} fdkinds[] = {
+	/* the control connection: TCP, or the jail's TLS relay pair */
+	{ MSG_HANDOFF,		IPC_FD_STREAM },
+	/* the session's end of the relay channel */
+	{ MSG_RELAY,		IPC_FD_SEQPACKET },
+	/* a raw TCP data connection, to the relay */
+	{ MSG_DATA_TLS,		IPC_FD_STREAM },
+	/* the plaintext end of a data connection, from the relay */
+	{ MSG_DATA_TLS_OK,	IPC_FD_STREAM },
+};
+
+enum ipc_fdkind
+ipc_fdkind(uint32_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(fdkinds) / sizeof(fdkinds[0]); i++)
+		if (fdkinds[i].type == type)
+			return fdkinds[i].kind;
+	return IPC_FD_NONE;
+}
+
+int
+ipc_fd_is(int fd, enum ipc_fdkind kind)
+{
+	struct stat	st;
+	socklen_t	len = sizeof(int);
+	int		type, want;
+
+	switch (kind) {
+	case IPC_FD_STREAM:
+		want = SOCK_STREAM;
+		break;
+	case IPC_FD_SEQPACKET:
+		want = SOCK_SEQPACKET;
+		break;
+	default:
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    len != sizeof(int) || type != want)
+		return -1;
+	return 0;
+}
 
 int
 ipc_send(int sock, uint32_t type, const void *data, size_t len, int fd)
@@ -126,14 +180,20 @@ ipc_recv(int sock, struct ipc_msg *m)
 		}
 	}
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1 ||
-	    ipc_decode(raw, (size_t)n, m) == -1) {
-		if (m->fd != -1)
-			close(m->fd);
-		m->fd = -1;
-		errno = EBADMSG;
-		return -1;
+	    ipc_decode(raw, (size_t)n, m) == -1)
+		goto bad;
+	if (m->fd != -1 && ipc_fd_is(m->fd, ipc_fdkind(m->type)) == -1) {
+		log_warnx("%s: message %u came with a descriptor that is not "
+		    "what it carries", __func__, m->type);
+		goto bad;
 	}
 	return 1;
+bad:
+	if (m->fd != -1)
+		close(m->fd);
+	m->fd = -1;
+	errno = EBADMSG;
+	return -1;
 }
 
 int

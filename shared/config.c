@@ -18,7 +18,8 @@
 #include "shared/config.h"
 #include "shared/log.h"
 
-enum ktype { K_INT, K_BOOL, K_STR, K_LISTEN, K_LOGLEVEL, K_TRISTATE };
+enum ktype { K_INT, K_BOOL, K_STR, K_LISTEN, K_LOGLEVEL, K_TRISTATE,
+	K_PREFIXES };
 
 struct key {
 	const char	*name;
@@ -71,6 +72,7 @@ static const struct key keys[] = {
 	KINT(ledger_slots, 16, 1048576, 4096),
 	KINT(shutdown_grace, 0, 3600, 30),
 	KBOOL(proxy_protocol, 0),
+	{ "proxy_from", K_PREFIXES, 0, 0, 0, 0, 0, "127.0.0.1 ::1" },
 	KINT(prefork_spares, 0, 64, 4),
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -89,6 +91,52 @@ static int	 seterr(char *, size_t, const char *, int, const char *, ...)
 		    __attribute__((format(printf, 5, 6)));
 static int	 load_key(struct config *, const struct key *,
 		    config_setting_t *, const char *, char *, size_t);
+static void	 defaults_prefixes(struct config *, const char *);
+static int	 load_prefixes(struct config *, const struct key *,
+		    config_setting_t *, const char *, char *, size_t);
+
+/* proxy_from's default: prefixes separated by blanks. */
+static void
+defaults_prefixes(struct config *c, const char *def)
+{
+	char	buf[256], *s, *p;
+
+	(void)strlcpy(buf, def, sizeof(buf));
+	for (s = buf; (p = strsep(&s, " ")) != NULL;)
+		if (*p != '\0' && c->nproxy_from < MOAT_PROXY_FROM_MAX &&
+		    net_prefix_parse(p, &c->proxy_from[c->nproxy_from]) == 0)
+			c->nproxy_from++;
+}
+
+/* A list of "addr" or "addr/bits" strings; [] is an empty list. */
+static int
+load_prefixes(struct config *c, const struct key *k, config_setting_t *s,
+    const char *file, char *err, size_t errlen)
+{
+	int		 line = (int)config_setting_source_line(s);
+	const char	*str;
+	int		 i, n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return seterr(err, errlen, file, line,
+		    "%s: expected a list of \"addr\" or \"addr/bits\" "
+		    "strings", k->name);
+	n = config_setting_length(s);
+	if (n > MOAT_PROXY_FROM_MAX)
+		return seterr(err, errlen, file, line,
+		    "%s: at most %d prefixes", k->name, MOAT_PROXY_FROM_MAX);
+	for (i = 0; i < n; i++) {
+		str = config_setting_get_string_elem(s, i);
+		if (str == NULL ||
+		    net_prefix_parse(str, &c->proxy_from[i]) == -1)
+			return seterr(err, errlen, file, line,
+			    "%s: bad prefix \"%s\" (want an IPv4 or IPv6 "
+			    "address, or addr/bits with no host bits set)",
+			    k->name, str ? str : "?");
+	}
+	c->nproxy_from = n;
+	return 0;
+}
 
 void
 config_defaults(struct config *c)
@@ -106,6 +154,9 @@ config_defaults(struct config *c)
 		case K_LISTEN:
 			if (config_parse_listen(k->sdef, &c->listen[0]) == 0)
 				c->nlisten = 1;
+			break;
+		case K_PREFIXES:
+			defaults_prefixes(c, k->sdef);
 			break;
 		default:
 			*kint(c, k) = k->ldef;
@@ -250,6 +301,8 @@ load_key(struct config *c, const struct key *k, config_setting_t *s,
 		}
 		c->nlisten = n;
 		return 0;
+	case K_PREFIXES:
+		return load_prefixes(c, k, s, file, err, errlen);
 	}
 	return -1;
 }
@@ -319,6 +372,12 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		    "set together", path);
 		goto done;
 	}
+	if (c->proxy_protocol && c->nproxy_from == 0) {
+		(void)snprintf(err, errlen, "%s: proxy_protocol is on but "
+		    "proxy_from is empty: every connection would be refused",
+		    path);
+		goto done;
+	}
 	rv = 0;
 done:
 	config_destroy(&cfg);
@@ -348,6 +407,13 @@ config_print(const struct config *c, FILE *fp)
 			for (j = 0; j < c->nlisten; j++)
 				fprintf(fp, "%s\"%s\"", j ? ", " : "",
 				    c->listen[j].text);
+			fprintf(fp, "];\n");
+			break;
+		case K_PREFIXES:
+			fprintf(fp, "%s = [", k->name);
+			for (j = 0; j < c->nproxy_from; j++)
+				fprintf(fp, "%s\"%s\"", j ? ", " : "",
+				    c->proxy_from[j].text);
 			fprintf(fp, "];\n");
 			break;
 		case K_STR:

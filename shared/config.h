@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "shared/limits.h"
+#include "shared/netprefix.h"
 
 #define MOAT_DEFAULT_CONF	"/etc/moatftpd/moatftpd.conf"
 
@@ -63,6 +64,9 @@ struct config {
 	/* operations */
 	long			shutdown_grace;
 	long			proxy_protocol;
+	/* peers that may send a PROXY header; others are refused */
+	struct net_prefix	proxy_from[MOAT_PROXY_FROM_MAX];
+	int			nproxy_from;
 	long			prefork_spares;
 };
 

@@ -8,6 +8,7 @@
 #define MOAT_PASS_MAX		256	/* longest password accepted */
 #define MOAT_HASH_MAX		256	/* longest crypt(3) string */
 #define MOAT_LISTEN_MAX		8	/* listen addresses */
+#define MOAT_PROXY_FROM_MAX	32	/* proxy_from prefixes */
 #define MOAT_PATH_MAX		4096	/* virtual path */
 #define MOAT_XFER_BUF		(256 * 1024)	/* data-path buffer */
 

@@ -14,6 +14,8 @@
 
 #include "shared/log.h"
 
+#define LOG_VIS_IN	1024	/* bytes of input log_vis() looks at */
+
 static int	 log_stderr = 1;
 static int	 log_level = LOG_LVL_INFO;
 static char	 log_tag[160];
@@ -80,10 +82,28 @@ log_facility_byname(const char *name)
 char *
 log_vis(char *dst, size_t dstlen, const char *src)
 {
+	char	in[LOG_VIS_IN], out[4 * LOG_VIS_IN + 1];
+	size_t	n, len = strlen(src);
+
 	if (dstlen == 0)
 		return dst;
-	if (strnvis(dst, dstlen, src, VIS_SAFE | VIS_OCTAL | VIS_CSTYLE) == -1)
-		dst[dstlen - 1] = '\0';	/* truncated, still terminated */
+	/*
+	 * strvisx() into a buffer that always holds the whole result (4 bytes
+	 * at most for each byte in): libbsd's strnvis() writes its NUL past
+	 * dstlen when it cuts, and does not say that it did. Not VIS_SAFE: it
+	 * lets \r, \n, \b, \a and \t through, which forge log lines or
+	 * overwrite what a terminal shows.
+	 */
+	n = len < dstlen - 1 ? len : dstlen - 1;
+	if (n > sizeof(in))
+		n = sizeof(in);
+	memcpy(in, src, n);
+	(void)strvisx(out, in, n, VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL);
+	if (strlcpy(dst, out, dstlen) >= dstlen || n < len) {
+		/* cut short: say so where there is room */
+		if (dstlen > 4)
+			(void)strlcpy(dst + dstlen - 4, "...", 4);
+	}
 	return dst;
 }
 

@@ -22,7 +22,8 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Make an untrusted string safe to log (strnvis); returns dst. */
+/* Make an untrusted string safe to log or print (strnvis: control bytes
+ * as C escapes or octal), ending in "..." if cut short; returns dst. */
 char	*log_vis(char *dst, size_t dstlen, const char *src);
 
 #endif

@@ -455,6 +455,47 @@ def proxy_protocol():
         d.stop()
 
 
+def proxy_from():
+    """Only peers in proxy_from may send a PROXY header: any other is
+    closed at once (before the 5 s header wait) and logged; the list is
+    re-read on SIGHUP; a bad prefix is a file:line error."""
+    d = Daemon(extra={"proxy_protocol": "true",
+                      "proxy_from": '["192.0.2.0/24", "2001:db8::/32"]'})
+    d.start()
+    try:
+        for hdr in (v1("198.51.100.1"), v2("198.51.100.1"), b""):
+            t0 = time.time()
+            assert banner(d.port, hdr) == "", hdr
+            assert time.time() - t0 < 3, time.time() - t0
+        wait_for(lambda: "refused 127.0.0.1: not in proxy_from"
+                 in d.read_log(), what="the proxy_from refusal")
+        assert "no PROXY protocol header" not in d.read_log()
+        # 127.0.0.0/8 covers the test's peer: accepted after a reload
+        d.settings["proxy_from"] = '["::1", "127.0.0.0/8"]'
+        d.write_conf()
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in d.read_log(), what="the reload")
+        got = banner(d.port, v1("198.51.100.1"))
+        assert got.startswith("220"), got
+        # a bad prefix: the config test names file and line, and a reload
+        # keeps the list it had
+        d.settings["proxy_from"] = '["10.1.2.3/8"]'
+        d.write_conf()
+        p = subprocess.run([MOATFTPD, "-t", "-c", d.conf],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1, p
+        line = [k for k in d.settings].index("proxy_from") + 1
+        want = "%s:%d: proxy_from: bad prefix \"10.1.2.3/8\"" % (d.conf,
+                                                                 line)
+        assert want in p.stderr, p.stderr
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the old configuration" in d.read_log(),
+                 what="the refused reload")
+        assert banner(d.port, v1("198.51.100.1")).startswith("220")
+    finally:
+        d.stop()
+
+
 # -- process titles --------------------------------------------------------
 
 def process_titles():
@@ -557,6 +598,7 @@ r.run(xferlog_format_and_reopen)
 r.run(access_log_login_logout)
 r.run(who_and_kick)
 r.run(proxy_protocol)
+r.run(proxy_from)
 r.run(process_titles)
 r.run(init_script)
 r.done()

@@ -42,6 +42,10 @@ START_TEST(defaults)
 	ck_assert_int_eq(c.tls_require_reuse, 1);
 	ck_assert_int_eq(config_tls_login_required(&c), 1);
 	ck_assert_str_eq(c.jail_user, "nobody");
+	/* only a proxy on this host may name the client */
+	ck_assert_int_eq(c.nproxy_from, 2);
+	ck_assert_str_eq(c.proxy_from[0].text, "127.0.0.1");
+	ck_assert_str_eq(c.proxy_from[1].text, "::1");
 }
 END_TEST
 
@@ -60,6 +64,18 @@ START_TEST(good_file)
 	ck_assert_int_eq(c.log_level, 3);
 	ck_assert_int_eq(c.proxy_protocol, 1);
 	ck_assert_int_eq(config_tls_login_required(&c), 0);
+	ck_assert_int_eq(c.nproxy_from, 2);	/* the default */
+	ck_assert_int_eq(load_text(
+	    "proxy_from = [\"192.0.2.0/24\", \"2001:db8::/32\", "
+	    "\"198.51.100.7\"];\n", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.nproxy_from, 3);
+	ck_assert_int_eq(c.proxy_from[0].bits, 24);
+	ck_assert_int_eq(c.proxy_from[1].bits, 32);
+	ck_assert_int_eq(c.proxy_from[2].bits, 32);
+	/* an empty list is allowed while proxy_protocol is off */
+	ck_assert_int_eq(load_text("proxy_from = [];\n", &c, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(c.nproxy_from, 0);
 }
 END_TEST
 
@@ -84,6 +100,15 @@ static const struct {
 	{ "\nmax_clients = = 3;\n", ":2: syntax error" },
 	{ "login_fail_delay = -1;\n", "out of range" },
 	{ "uid_min = 5000;\nuid_max = 4000;\n", "uid_min" },
+	{ "\nproxy_from = [\"10.0.0.0/33\"];\n",
+	    ":2: proxy_from: bad prefix \"10.0.0.0/33\"" },
+	{ "proxy_from = [\"10.1.2.3/8\"];\n", ":1: proxy_from: bad prefix" },
+	{ "proxy_from = [\"::1\", \"fe80::/\"];\n", "proxy_from: bad prefix" },
+	{ "proxy_from = [\"lb.example\"];\n", "proxy_from: bad prefix" },
+	{ "proxy_from = \"127.0.0.1\";\n", "proxy_from: expected a list" },
+	{ "proxy_from = [1];\n", "proxy_from: bad prefix \"?\"" },
+	{ "proxy_protocol = true;\nproxy_from = [];\n",
+	    "proxy_from is empty" },
 };
 
 START_TEST(bad_file)
