@@ -562,6 +562,7 @@ master_loop(void)
 			if (xferlog_open(m.cfg->xferlog) == 0 &&
 			    m.cfg->xferlog[0] != '\0')
 				log_info("reopened %s", m.cfg->xferlog);
+			prefork_killall();	/* they hold the old file */
 		}
 		if (got_term)
 			break;

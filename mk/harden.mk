@@ -35,10 +35,9 @@ SAN_FLAGS    = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 # abort_on_error: a finding kills the process with SIGABRT, so the test fails;
 # detect_leaks=0: the forking daemon's children _exit with memory held.
 # MOAT_SLOW=4: the tests' deadlines scale by it (regress/integ/moatlib.py).
-# LSAN_OPTIONS reaches the client, which the tests run with leak checks on.
+# The client tests run the client without ASAN_OPTIONS: leak checks on.
 SAN_ENV      = ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allow_user_segv_handler=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-               LSAN_OPTIONS=suppressions=$(CURDIR)/regress/lsan.supp \
                MOAT_SLOW=4
 
 sanitize:

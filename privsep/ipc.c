@@ -30,6 +30,8 @@ static const struct {
 	{ MSG_DATA_TLS,		IPC_FD_STREAM },
 	/* the plaintext end of a data connection, from the relay */
 	{ MSG_DATA_TLS_OK,	IPC_FD_STREAM },
+	/* a client's TCP connection, to a pre-forked spare */
+	{ MSG_CONN,		IPC_FD_STREAM },
 };
 
 enum ipc_fdkind

@@ -714,11 +714,14 @@ jail_loop(struct jail *j)
 	char		line[MOAT_CMD_MAX];
 	const char	*arg;
 	size_t		i, vl;
+	long		left;
 	int		r;
 
 	for (;;) {
-		r = ftpio_getline(&j->io, line, sizeof(line),
-		    (int)(j->deadline - mono_ms()));
+		/* a negative timeout would mean no timeout: check first */
+		left = j->deadline - mono_ms();
+		r = left <= 0 ? FTPIO_TIMEOUT : ftpio_getline(&j->io, line,
+		    sizeof(line), (int)left);
 		if (r == FTPIO_TIMEOUT)
 			jail_exit(j, 421, "Login timeout.");
 		if (r == FTPIO_TOOLONG) {

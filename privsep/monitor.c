@@ -310,6 +310,8 @@ monitor_serve(struct monitor_args *ma, int sock, pid_t jail)
 	for (;;) {
 		pfd.fd = sock;
 		pfd.events = POLLIN;
+		if (mono_ms() >= deadline)
+			goto out;	/* login took too long */
 		r = poll(&pfd, 1, (int)(deadline - mono_ms()));
 		if (r == -1 && errno == EINTR)
 			continue;

@@ -159,7 +159,7 @@ class Daemon:
              "-p", str(self.proc.pid)], stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 
-    def wait_ready(self, timeout=10 * SLOW):
+    def wait_ready(self, timeout=30 * SLOW):
         """Wait for the master's "moatftpd started" line (logged once the
         listeners are bound), without using a connection slot; with a quiet
         log_level, fall back to a connect probe and let the master reap it."""

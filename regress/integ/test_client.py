@@ -174,7 +174,7 @@ class Env:
              "TERM": "xterm"}
         if password:
             e["MOATFTP_PASSWORD"] = self.srv.password
-        # make sanitize: the library leaks we suppress (regress/lsan.supp)
+        # LeakSanitizer's own settings, if any, reach the client
         if "LSAN_OPTIONS" in os.environ:
             e["LSAN_OPTIONS"] = os.environ["LSAN_OPTIONS"]
         e.update(extra)

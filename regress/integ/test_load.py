@@ -165,7 +165,9 @@ def t_load():
     try:
         master = d.proc.pid
         assert open("/proc/%d/comm" % master).read().strip() == "moatftpd"
-        wait_for(lambda: not d.children(), 5, "the probe's monitor")
+        # the spares' sockets are the master's too: count with all four
+        wait_for(lambda: not d.children() and len(d.spares()) == 4, 10,
+                 "the probe's monitor to go, four spares")
         fds_before = fd_count(master)
         sizes = plan()
         clients = [Client(d, i, sizes[i]) for i in range(CLIENTS)]
@@ -213,7 +215,8 @@ def t_load():
                 assert int(m.group(2)) == 10 << 30, r
             f.quit()
         # no process left, no descriptor leaked in the master
-        wait_for(lambda: not d.children(), 10, "every session to exit")
+        wait_for(lambda: not d.children() and len(d.spares()) == 4, 10,
+                 "every session to exit, four spares")
         wait_for(lambda: fd_count(master) == fds_before, 5,
                  "master descriptors back to %d (now %d: %s)" % (
                      fds_before, fd_count(master),
