@@ -31,6 +31,7 @@
 #include <seccomp.h>
 
 #include "privsep/privsep.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 
 #define SC_MAGIC	0x6d6f6174u	/* "moat" */
@@ -182,6 +183,8 @@ seccomp_report_drain(int fd)
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(struct ucred))];
 	}			 cbuf;
+	static long		 window;	/* this second's start */
+	static unsigned		 logged, dropped;
 	char			*name;
 	ssize_t			 n;
 	int			 i;
@@ -207,6 +210,18 @@ seccomp_report_drain(int fd)
 			    cm->cmsg_type == SCM_CREDENTIALS &&
 			    cm->cmsg_len == CMSG_LEN(sizeof(uc)))
 				memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+		/* at most 10 lines a second: a session may forge reports */
+		if (mono_ms() - window >= 1000) {
+			if (dropped > 0)
+				log_warnx("seccomp: %u more reports not logged",
+				    dropped);
+			window = mono_ms();
+			logged = dropped = 0;
+		}
+		if (++logged > 10) {
+			dropped++;
+			continue;
+		}
 		if (n != (ssize_t)sizeof(r) || (msg.msg_flags & MSG_TRUNC) ||
 		    r.magic != SC_MAGIC || r.role >= sizeof(role_names) /
 		    sizeof(role_names[0]) || role_names[r.role] == NULL) {
