@@ -201,7 +201,7 @@ done
 # Every field of struct config (but path and nlisten) is a key in the file.
 sed -n '/^struct config {/,/^};/p' shared/config.h |
     sed -n 's/^[^/]*[[:space:]*]\([a-z_][a-z_0-9]*\)\(\[[^]]*\]\)*;.*/\1/p' |
-    grep -v -e '^path$' -e '^nlisten$' | LC_ALL=C sort > "$tmp/keys-h"
+    grep -v -e '^path$' -e '^nlisten$' -e '^nproxy_from$' | LC_ALL=C sort > "$tmp/keys-h"
 sed -n 's/^#\([a-z_][a-z_0-9]*\) = .*/\1/p' conf/moatftpd.conf |
     LC_ALL=C sort > "$tmp/keys-conf"
 same "moatftpd.conf has every key of struct config" "$tmp/keys-h" "$tmp/keys-conf"
