@@ -27,6 +27,7 @@
 #include <bsd/string.h>
 #include <bsd/unistd.h>
 
+#include "daemon/cfgcheck.h"
 #include "daemon/master.h"
 #include "daemon/netaddr.h"
 #include "daemon/prefork.h"
@@ -82,6 +83,7 @@ static struct {
 } m;
 
 static volatile sig_atomic_t	got_chld, got_hup, got_term, got_usr1;
+
 
 
 static void
@@ -476,15 +478,25 @@ reload(void)
 
 	int			 nfd[MOAT_LISTEN_MAX];
 	int			 newlog;
+	uid_t			 juid = m.jail_uid;
+	gid_t			 jgid = m.jail_gid;
+	SSL_CTX			*dctx = NULL;
 
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: keeping the old configuration", err);
+	} else if (config_checks(&ncfg, m.ticket_keys, &juid, &jgid, &dctx) == -1) {
+		log_warnx("reload: keeping the old configuration");
 	} else if (rebind(&ncfg, nfd) == -1) {
+		SSL_CTX_free(dctx);
 		log_warnx("reload: cannot listen as configured: keeping the "
 		    "old configuration");
 	} else {
 		memcpy(m.lfd, nfd, sizeof(nfd));
 		m.nlfd = ncfg.nlisten;
+		m.jail_uid = juid;
+		m.jail_gid = jgid;
+		SSL_CTX_free(m.data_ctx);	/* sessions hold their own */
+		m.data_ctx = dctx;
 		newlog = strcmp(old->xferlog, ncfg.xferlog) != 0;
 		*old = ncfg;
 		if (newlog && xferlog_open(m.cfg->xferlog) == 0)
@@ -657,63 +669,11 @@ shutdown_all(void)
 	}
 }
 
-static int
-check_secrecy(const char *path, int isdir)
-{
-	struct stat	st;
-
-	if (stat(path, &st) == -1) {
-		log_warn("%s", path);
-		return -1;
-	}
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		log_warnx("%s must be owned by root and not group or world "
-		    "writable", path);
-		return -1;
-	}
-	if (isdir && !S_ISDIR(st.st_mode)) {
-		log_warnx("%s is not a directory", path);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Check that the certificate and key load, in a child: freed key material
- * would stay in the master's heap and be inherited by every session.
- */
-static void
-tls_probe(const struct config *cfg, const unsigned char *keys)
-{
-	char	err[512];
-	pid_t	pid;
-	int	status;
-
-	switch ((pid = fork())) {
-	case -1:
-		fatal("%s: fork", __func__);
-	case 0:
-		if (tls_server_ctx(cfg, keys, err, sizeof(err)) == NULL) {
-			log_warnx("TLS: %s", err);
-			_exit(1);
-		}
-		_exit(0);
-	default:
-		break;
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			fatal("%s: waitpid", __func__);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fatalx("TLS: cannot use %s and %s", cfg->tls_cert, cfg->tls_key);
-}
-
 int
 master_main(struct config *cfg, const struct master_opts *o)
 {
 	struct sigaction	 sa;
 	pid_t			 other;
-	char			 err[512];
 	int			 i, root = geteuid() == 0;
 
 	m.cfg = cfg;
@@ -733,19 +693,12 @@ master_main(struct config *cfg, const struct master_opts *o)
 			log_warn("pidfile %s", cfg->pidfile);
 		}
 	}
+	if (tls_ticket_keys_new(m.ticket_keys) == -1)
+		fatalx("TLS ticket keys");
+	if (config_checks(cfg, m.ticket_keys, &m.jail_uid, &m.jail_gid,
+	    &m.data_ctx) == -1)
+		return 1;
 	if (root) {
-		struct passwd *pw = getpwnam(cfg->jail_user);
-
-		if (pw == NULL)
-			fatalx("jail_user \"%s\" does not exist", cfg->jail_user);
-		m.jail_uid = pw->pw_uid;
-		m.jail_gid = pw->pw_gid;
-		if (mkdir(cfg->jail_dir, 0755) == 0)
-			log_info("created jail_dir %s", cfg->jail_dir);
-		if (check_secrecy(cfg->path, 0) == -1 ||
-		    check_secrecy(cfg->user_db, 0) == -1 ||
-		    check_secrecy(cfg->jail_dir, 1) == -1)
-			return 1;
 		log_info("root mode: sessions are chrooted to their homes "
 		    "and run as their accounts' uids");
 	} else
@@ -763,14 +716,6 @@ master_main(struct config *cfg, const struct master_opts *o)
 	if (xferlog_open(cfg->xferlog) == -1)
 		return 1;
 	push_limits();
-	if (tls_ticket_keys_new(m.ticket_keys) == -1)
-		fatalx("TLS ticket keys");
-	if (cfg->tls_cert[0] != '\0') {
-		tls_probe(cfg, m.ticket_keys);	/* the jails load their own */
-		if ((m.data_ctx = tls_data_ctx(cfg, m.ticket_keys, err,
-		    sizeof(err))) == NULL)
-			fatalx("TLS: %s", err);
-	}
 	if (passwd_hash("no such user: dummy", m.dummy_hash,
 	    sizeof(m.dummy_hash)) == -1)
 		fatalx("cannot make a password hash");

@@ -1,7 +1,10 @@
 """A change made with moatadm reaches the running daemon at once, even for
 connections accepted before it (their monitor re-reads a stale user db):
-a new password, a lock, a new quota."""
+a new password, a lock, a new quota. A reload to a configuration that
+would not start (a key that does not load, a writable jail_dir) keeps the
+old one, and TLS logins go on."""
 import os
+import signal
 import socket
 import sys
 import time
@@ -75,7 +78,47 @@ def t_quota_before_first_login():
         d.stop()
 
 
+def t_bad_config_kept():
+    d = Daemon(tls=True, users={"alice": None}).start()
+    try:
+        good = dict(d.settings)
+        bad_key = os.path.join(d.dir, "bad-key.pem")
+        with open(bad_key, "w") as f:
+            f.write("-----BEGIN PRIVATE KEY-----\nbroken\n"
+                    "-----END PRIVATE KEY-----\n")
+        os.chmod(bad_key, 0o600)
+        empty = os.path.join(d.dir, "empty")
+        cases = [("tls_key", '"%s"' % bad_key, "cannot use")]
+        if d.root:
+            cases.append(("jail_dir", '"%s"' % os.path.join(d.dir, "wjail"),
+                          "must be owned by root"))
+            os.mkdir(os.path.join(d.dir, "wjail"))
+            os.chmod(os.path.join(d.dir, "wjail"), 0o777)
+        for n, (key, value, why) in enumerate(cases, 1):
+            d.settings = dict(good)
+            d.settings[key] = value
+            d.write_conf()
+            d.signal(signal.SIGHUP)
+            end = time.time() + 10
+            while (d.read_log().count("reload: keeping the old "
+                                      "configuration") < n and
+                   time.time() < end):
+                time.sleep(0.05)
+            log = d.read_log()
+            assert log.count("reload: keeping the old configuration") == n \
+                and why in log, log[-2000:]
+            f = d.ftp("alice")          # TLS, PROT P: still served
+            assert f.nlst() == []
+            f.quit()
+            assert os.path.isdir(empty)
+        d.settings = good
+        d.write_conf()
+    finally:
+        d.stop()
+
+
 r = Runner("reload")
 r.run(t_password_and_lock)
 r.run(t_quota_before_first_login)
+r.run(t_bad_config_kept)
 r.done()

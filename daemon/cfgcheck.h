@@ -1,0 +1,22 @@
+/*
+ * What a configuration needs before it is used, at start and at every
+ * reload: the jail user, jail_dir and the secrecy of the config, the user
+ * db and jail_dir (as root: owned by root, not group or world writable),
+ * a certificate and key that load (tried in a child, so that the master
+ * never holds the key), and the session's data context.
+ */
+#ifndef MOAT_CFGCHECK_H
+#define MOAT_CFGCHECK_H
+
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "shared/config.h"
+
+/* On success fills the jail's ids (as root) and *dctx (NULL without TLS)
+ * and returns 0; -1 (logged) leaves them alone. keys: the ticket keys. */
+int	config_checks(const struct config *cfg, const unsigned char *keys,
+	    uid_t *juid, gid_t *jgid, SSL_CTX **dctx);
+
+#endif
