@@ -336,6 +336,9 @@ accept_one(int lfd)
 	socklen_t		plen = sizeof(peer), llen = sizeof(local);
 	int			fd, one = 1;
 
+	/* whole structures go to spares (MSG_CONN): no stray bytes */
+	memset(&peer, 0, sizeof(peer));
+	memset(&local, 0, sizeof(local));
 	fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {

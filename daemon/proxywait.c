@@ -61,6 +61,7 @@ hw_read(size_t i)
 	ssize_t			 r;
 	int			 fd, rv;
 
+	memset(&src, 0, sizeof(src));
 	for (;;) {
 		rv = proxy_parse(h->buf, h->len, &src, &n);
 		if (rv != PROXY_MORE)

@@ -141,7 +141,9 @@ def main():
     r = Runner("prefork")
     for root in (True, False):
         tag = "root" if root else "user"
-        d = Daemon(root=root, users={"alice": None}).start()
+        # ten logins of one account at once in t_burst
+        d = Daemon(root=root, users={"alice": None},
+                   extra={"max_per_user": "20"}).start()
         try:
             for fn in (t_spares_ready, t_served_by_spare, t_burst,
                        t_reload_replaces, t_dead_spare):
