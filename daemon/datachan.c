@@ -492,6 +492,28 @@ data_relay_done(struct session *s, struct dataconn *dc)
 	return -1;
 }
 
+/*
+ * Queue records in a buffer in front of the socket: SSL_write sends a
+ * 16 KiB record per write(2); through the buffer a MOAT_XFER_BUF block
+ * leaves in one (data_write flushes it; SSL_shutdown flushes its alert).
+ */
+static int
+data_tls_wbuf(SSL *ssl)
+{
+	BIO	*sock = SSL_get_wbio(ssl), *buf;
+
+	if (sock == NULL || (buf = BIO_new(BIO_f_buffer())) == NULL)
+		return -1;
+	if (BIO_set_write_buffer_size(buf, MOAT_TLS_WBUF) != 1 ||
+	    BIO_up_ref(sock) != 1) {
+		BIO_free(buf);
+		return -1;
+	}
+	(void)BIO_push(buf, sock);
+	SSL_set0_wbio(ssl, buf);	/* drops the reference SSL_set_fd took */
+	return 0;
+}
+
 static int
 data_tls(struct session *s, struct dataconn *dc)
 {
@@ -533,6 +555,8 @@ data_tls(struct session *s, struct dataconn *dc)
 	/* the socket stays blocking under OpenSSL: a client that stops
 	 * reading or writing must still time out, not pin the session */
 	(void)setsockopt(dc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (data_tls_wbuf(dc->ssl) == -1)
+		log_warnx("%s: no write buffer: %s", __func__, tls_errstr());
 	return 0;
 }
 
@@ -694,6 +718,10 @@ data_write(struct session *s, struct dataconn *dc, const void *buf, size_t n)
 		p += w;
 		n -= w;
 		account(s, w);
+	}
+	if (dc->ssl != NULL && BIO_flush(SSL_get_wbio(dc->ssl)) != 1) {
+		ERR_clear_error();
+		return -1;
 	}
 	return 0;
 }
