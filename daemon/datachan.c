@@ -492,6 +492,28 @@ data_relay_done(struct session *s, struct dataconn *dc)
 	return -1;
 }
 
+/*
+ * Queue records in a buffer in front of the socket: SSL_write sends a
+ * 16 KiB record per write(2); through the buffer a MOAT_XFER_BUF block
+ * leaves in one (data_write flushes it; SSL_shutdown flushes its alert).
+ */
+static int
+data_tls_wbuf(SSL *ssl)
+{
+	BIO	*sock = SSL_get_wbio(ssl), *buf;
+
+	if (sock == NULL || (buf = BIO_new(BIO_f_buffer())) == NULL)
+		return -1;
+	if (BIO_set_write_buffer_size(buf, MOAT_TLS_WBUF) != 1 ||
+	    BIO_up_ref(sock) != 1) {
+		BIO_free(buf);
+		return -1;
+	}
+	(void)BIO_push(buf, sock);
+	SSL_set0_wbio(ssl, buf);	/* drops the reference SSL_set_fd took */
+	return 0;
+}
+
 static int
 data_tls(struct session *s, struct dataconn *dc)
 {
@@ -533,6 +555,8 @@ data_tls(struct session *s, struct dataconn *dc)
 	/* the socket stays blocking under OpenSSL: a client that stops
 	 * reading or writing must still time out, not pin the session */
 	(void)setsockopt(dc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (data_tls_wbuf(dc->ssl) == -1)
+		log_warnx("%s: no write buffer: %s", __func__, tls_errstr());
 	return 0;
 }
 
@@ -695,37 +719,74 @@ data_write(struct session *s, struct dataconn *dc, const void *buf, size_t n)
 		n -= w;
 		account(s, w);
 	}
+	if (dc->ssl != NULL && BIO_flush(SSL_get_wbio(dc->ssl)) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
 	return 0;
+}
+
+/* Why an SSL_read failed: 1 close_notify, 0 try again, -1 error. */
+static int
+tls_read_end(struct dataconn *dc)
+{
+	switch (SSL_get_error(dc->ssl, 0)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 1;
+	case SSL_ERROR_WANT_READ:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		/* a reset: what was in flight is lost */
+		log_warn("data connection");
+		ERR_clear_error();
+		return -1;
+	default:
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+/*
+ * TLS read: SSL_read gives one record (16 KiB) a call; go on while the
+ * read-ahead buffer holds more, so the caller writes, charges and digests
+ * big blocks. A failure after some data is kept for the next call.
+ * Returns as read(2) does, or -2: nothing yet, wait and try again.
+ */
+static ssize_t
+tls_read(struct session *s, struct dataconn *dc, char *buf, size_t n)
+{
+	size_t	got, more;
+	int	end;
+
+	if (dc->tls_end != 0)
+		return dc->tls_end > 0 ? 0 : -1;
+	if (SSL_read_ex(dc->ssl, buf, n, &got) != 1) {
+		end = tls_read_end(dc);
+		return end > 0 ? 0 : end == 0 ? -2 : -1;
+	}
+	while (got < n && SSL_has_pending(dc->ssl)) {
+		if (SSL_read_ex(dc->ssl, buf + got, n - got, &more) != 1) {
+			dc->tls_end = tls_read_end(dc);
+			break;
+		}
+		got += more;
+	}
+	account(s, got);
+	return (ssize_t)got;
 }
 
 ssize_t
 data_read(struct session *s, struct dataconn *dc, void *buf, size_t n)
 {
 	ssize_t	r;
-	size_t	got;
 
 	for (;;) {
-		if (data_wait(s, dc, POLLIN) == -1)
+		if (dc->tls_end == 0 && data_wait(s, dc, POLLIN) == -1)
 			return -1;
 		if (dc->ssl != NULL) {
-			if (SSL_read_ex(dc->ssl, buf, n, &got) == 1) {
-				account(s, got);
-				return (ssize_t)got;
-			}
-			switch (SSL_get_error(dc->ssl, 0)) {
-			case SSL_ERROR_ZERO_RETURN:
-				return 0;
-			case SSL_ERROR_WANT_READ:
+			if ((r = tls_read(s, dc, buf, n)) == -2)
 				continue;
-			case SSL_ERROR_SYSCALL:
-				/* a reset: what was in flight is lost */
-				log_warn("data connection");
-				ERR_clear_error();
-				return -1;
-			default:
-				ERR_clear_error();
-				return -1;
-			}
+			return r;
 		}
 		r = read(dc->fd, buf, n);
 		if (r == -1 && (errno == EINTR || errno == EAGAIN))

@@ -68,7 +68,7 @@ static const struct key keys[] = {
 	    -1, NULL },
 	KBOOL(tls_require_data, 1),
 	KBOOL(tls_require_reuse, 1),
-	KSTR(tls_ciphers, "HIGH:!aNULL:!MD5:!RC4"),
+	KSTR(tls_ciphers, TLS12_CIPHERS_DEFAULT),
 	KINT(ledger_slots, 16, 1048576, 4096),
 	KINT(shutdown_grace, 0, 3600, 30),
 	KBOOL(proxy_protocol, 0),

@@ -12,6 +12,14 @@
 #include "shared/netprefix.h"
 
 #define MOAT_DEFAULT_CONF	"/etc/moatftpd/moatftpd.conf"
+/* TLS 1.2: forward-secret AEAD only, AES-128-GCM first (Mozilla's
+ * "intermediate" list); TLS 1.3 suites are fixed in shared/tls.c */
+#define TLS12_CIPHERS_DEFAULT \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:" \
+	"DHE-RSA-CHACHA20-POLY1305"
 
 struct listen_addr {
 	struct sockaddr_storage	ss;
