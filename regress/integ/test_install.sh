@@ -207,9 +207,9 @@ sed -n 's/^#\([a-z_][a-z_0-9]*\) = .*/\1/p' conf/moatftpd.conf |
 same "moatftpd.conf has every key of struct config" "$tmp/keys-h" "$tmp/keys-conf"
 
 # The same file with the defaults uncommented (tls_require_login stays
-# automatic).
-sed -E '/^#tls_require_login /!s/^#([a-z_]+ = )/\1/' conf/moatftpd.conf \
-    > "$tmp/uncommented.conf"
+# automatic), a value continued on the next lines (#<tab>"...") too.
+sed -E -e '/^#tls_require_login /!s/^#([a-z_]+ = )/\1/' \
+    -e 's/^#(	")/\1/' conf/moatftpd.conf > "$tmp/uncommented.conf"
 cp conf/moatftpd.conf "$tmp/moatftpd.conf"
 chmod 0644 "$tmp/uncommented.conf" "$tmp/moatftpd.conf"
 
