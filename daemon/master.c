@@ -85,7 +85,6 @@ static struct {
 static volatile sig_atomic_t	got_chld, got_hup, got_term, got_usr1;
 
 
-
 static void
 sighdlr(int sig)
 {
