@@ -66,6 +66,9 @@ static const int base_allow[] = {
 	SCMP_SYS(getpid), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 	SCMP_SYS(lseek), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* the kernel's restart of a poll or sleep that a stop interrupted
+	 * (SIGSTOP/SIGCONT, a debugger attaching) */
+	SCMP_SYS(restart_syscall),
 };
 
 /* The jail: its two sockets (and the relay's socketpair), nothing else. */

@@ -14,6 +14,7 @@ real daemon, as root and as an ordinary user.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -173,6 +174,27 @@ def t_kill_monitor(d):
     healthy(d)
 
 
+def t_stop_cont(d):
+    """SIGSTOP then SIGCONT while each role waits in poll(2): the kernel
+    resumes the wait with restart_syscall(2), which every filter allows
+    (the jail's did not, and died)."""
+    c = Ctl(d, login=False)
+    for pid in (jail_of(d), monitor_of(d)):
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.3)
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.3)
+    c.login("alice", d.passwords["alice"])
+    s = session_of(d, "alice")
+    os.kill(s, signal.SIGSTOP)
+    time.sleep(0.3)
+    os.kill(s, signal.SIGCONT)
+    c.expect("NOOP", 200)
+    c.expect("QUIT", 221)
+    c.s.close()
+    assert "seccomp: killed" not in d.read_log(), d.read_log()[-1500:]
+
+
 def t_sigsys_locked(d):
     """rt_sigaction(SIGSYS, ...) is itself forbidden: a compromised process
     cannot catch its own kill."""
@@ -226,7 +248,7 @@ def main():
         d.start(pass_fds=(rd,))
         tag = "root" if root else "user"
         try:
-            cases = [t_filters, t_stray_fd]
+            cases = [t_filters, t_stray_fd, t_stop_cont]
             if os.geteuid() == 0:
                 cases += [t_kill_session, t_kill_jail, t_kill_monitor,
                           t_sigsys_locked]
