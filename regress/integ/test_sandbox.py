@@ -27,8 +27,9 @@ SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
        "rt_sigaction": 13, "unlinkat": 263}
 # The ASan build (make sanitize) lets the jail open files, for the
 # sanitizer's report (privsep/seccomp.c): there, only unlinkat is tried.
+# (libasan is a shared library: the binary names __asan_init.)
 with open(MOATFTPD, "rb") as _f:
-    ASAN = b"AddressSanitizer" in _f.read()
+    ASAN = b"__asan_init" in _f.read()
 SIGSYS = 31
 
 
@@ -50,11 +51,11 @@ def title(pid):
 
 
 def find(d, pred):
+    """The newest matching process (one of an earlier connection may still
+    be on its way out)."""
     def look():
-        for pid in d.children():
-            if pred(pid, title(pid)):
-                return pid
-        return None
+        pids = [p for p in d.children() if pred(p, title(p))]
+        return max(pids) if pids else None
     pid = wait_for(look)
     assert pid, "no such process"
     return pid
