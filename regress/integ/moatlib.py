@@ -287,6 +287,16 @@ class ReuseFTP_TLS(ftplib.FTP_TLS):
         return conn, size
 
 
+def proc_status(pid):
+    """/proc/PID/status as {field: [words]}."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            k, _, v = ln.partition(":")
+            out[k] = v.split()
+    return out
+
+
 def _title(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:

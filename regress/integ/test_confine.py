@@ -11,7 +11,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import Daemon, Runner, NOBODY, expect_error  # noqa: E402
+from moatlib import (Daemon, Runner, NOBODY, expect_error,  # noqa: E402
+                    proc_status)
 from ftpraw import Ctl, wait_for  # noqa: E402
 
 SECRET = b"outside the home: must never be served\n"
@@ -303,15 +304,6 @@ def session_pid(d, user):
     pid = wait_for(find)
     assert pid, "no session process for %s" % user
     return pid
-
-
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            k, _, v = ln.partition(":")
-            out[k] = v.split()
-    return out
 
 
 def t_process(d):

@@ -17,17 +17,9 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import SLOW, Daemon, Runner, NOBODY, _title  # noqa: E402
+from moatlib import (SLOW, Daemon, Runner, NOBODY, _title,  # noqa: E402
+                    proc_status as status)
 from ftpraw import Ctl, wait_for  # noqa: E402
-
-
-def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            k, _, v = ln.partition(":")
-            out[k] = v.split()
-    return out
 
 
 def kids_of(pid):

@@ -20,7 +20,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import MOATFTPD, Daemon, Runner  # noqa: E402
+from moatlib import (MOATFTPD, Daemon, Runner,  # noqa: E402
+                    proc_status as status)
 from ftpraw import Ctl, wait_for  # noqa: E402
 
 SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
@@ -31,15 +32,6 @@ SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
 with open(MOATFTPD, "rb") as _f:
     ASAN = b"__asan_init" in _f.read()
 SIGSYS = 31
-
-
-def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            k, _, v = ln.partition(":")
-            out[k] = v.split()
-    return out
 
 
 def title(pid):
