@@ -221,7 +221,7 @@ class Daemon:
         """PIDs of every descendant of the master. Pre-forked spares (and a
         child that has no title of its own yet) only with spares=True."""
         kids, todo = [], [self.proc.pid]
-        master = _title(self.proc.pid)
+        master = proc_title(self.proc.pid)
         while todo:
             pid = todo.pop()
             try:
@@ -230,8 +230,8 @@ class Daemon:
             except OSError:
                 c = []
             if not spares:
-                c = [k for k in c if b"[spare" not in _title(k) and
-                     _title(k) != master]
+                c = [k for k in c if b"[spare" not in proc_title(k) and
+                     proc_title(k) != master]
             kids += c
             todo += c
         return kids
@@ -239,7 +239,7 @@ class Daemon:
     def spares(self):
         """PIDs of the pre-forked spare monitors."""
         return [k for k in self.children(spares=True)
-                if _title(k).startswith(b"moatftpd: [spare]")]
+                if proc_title(k).startswith(b"moatftpd: [spare]")]
 
     # -- clients ----------------------------------------------------------
     def ftp(self, user="alice", password=None, login=True, timeout=15):
@@ -297,7 +297,8 @@ def proc_status(pid):
     return out
 
 
-def _title(pid):
+def proc_title(pid):
+    """The process title (/proc/PID/cmdline), b"" once it is gone."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
             return f.read()

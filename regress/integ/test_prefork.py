@@ -17,7 +17,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import (SLOW, Daemon, Runner, NOBODY, _title,  # noqa: E402
+from moatlib import (SLOW, Daemon, Runner, NOBODY, proc_title,  # noqa: E402
                     proc_status as status)
 from ftpraw import Ctl, wait_for  # noqa: E402
 
@@ -40,7 +40,7 @@ def t_spares_ready(d):
     assert sp, d.spares()
     for pid in sp:
         jails = wait_for(lambda: [k for k in kids_of(pid) if
-                                  _title(k).startswith(b"moatftpd: [spare-jail]")
+                                  proc_title(k).startswith(b"moatftpd: [spare-jail]")
                                   and status(k)["Seccomp"] == ["2"]], 5)
         assert len(jails) == 1, (pid, kids_of(pid))
         st = status(jails[0])
@@ -57,7 +57,7 @@ def t_served_by_spare(d):
     before = set(n_spares(d, 4))
     f = d.ftp("alice")
     assert f.pwd() == "/"
-    sess = [p for p in d.children() if _title(p).startswith(b"moatftpd: alice@")]
+    sess = [p for p in d.children() if proc_title(p).startswith(b"moatftpd: alice@")]
     assert len(sess) == 1 and sess[0] in before, (sess, before)
     after = n_spares(d, 4)
     assert after and sess[0] not in after
@@ -122,7 +122,7 @@ def t_tls(root):
         f = d.ftp("alice")
         assert f.nlst() == []
         sess = [p for p in d.children()
-                if _title(p).startswith(b"moatftpd: alice@")]
+                if proc_title(p).startswith(b"moatftpd: alice@")]
         assert sess and sess[0] in before, (sess, before)
         f.quit()
     finally:

@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from moatlib import (MOATFTPD, Daemon, Runner,  # noqa: E402
-                    proc_status as status)
+                    proc_status as status, proc_title)
 from ftpraw import Ctl, wait_for  # noqa: E402
 
 SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
@@ -34,19 +34,11 @@ with open(MOATFTPD, "rb") as _f:
 SIGSYS = 31
 
 
-def title(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
 def find(d, pred):
     """The newest matching process (one of an earlier connection may still
     be on its way out)."""
     def look():
-        pids = [p for p in d.children() if pred(p, title(p))]
+        pids = [p for p in d.children() if pred(p, proc_title(p))]
         return max(pids) if pids else None
     pid = wait_for(look)
     assert pid, "no such process"
