@@ -492,28 +492,6 @@ data_relay_done(struct session *s, struct dataconn *dc)
 	return -1;
 }
 
-/*
- * Queue records in a buffer in front of the socket: SSL_write sends a
- * 16 KiB record per write(2); through the buffer a MOAT_XFER_BUF block
- * leaves in one (data_write flushes it; SSL_shutdown flushes its alert).
- */
-static int
-data_tls_wbuf(SSL *ssl)
-{
-	BIO	*sock = SSL_get_wbio(ssl), *buf;
-
-	if (sock == NULL || (buf = BIO_new(BIO_f_buffer())) == NULL)
-		return -1;
-	if (BIO_set_write_buffer_size(buf, MOAT_TLS_WBUF) != 1 ||
-	    BIO_up_ref(sock) != 1) {
-		BIO_free(buf);
-		return -1;
-	}
-	(void)BIO_push(buf, sock);
-	SSL_set0_wbio(ssl, buf);	/* drops the reference SSL_set_fd took */
-	return 0;
-}
-
 static int
 data_tls(struct session *s, struct dataconn *dc)
 {
@@ -555,15 +533,13 @@ data_tls(struct session *s, struct dataconn *dc)
 	/* the socket stays blocking under OpenSSL: a client that stops
 	 * reading or writing must still time out, not pin the session */
 	(void)setsockopt(dc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (data_tls_wbuf(dc->ssl) == -1)
-		log_warnx("%s: no write buffer: %s", __func__, tls_errstr());
 	return 0;
 }
 
 int
 data_open(struct session *s, struct dataconn *dc, const char *what)
 {
-	int	one = 1;
+	int	one = 1, lowat = MOAT_DATA_LOWAT;
 
 	memset(dc, 0, sizeof(*dc));
 	dc->fd = -1;
@@ -590,6 +566,13 @@ data_open(struct session *s, struct dataconn *dc, const char *what)
 		return -1;
 	}
 	(void)setsockopt(dc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * Keep little unsent data queued in the socket, so that the bytes are
+	 * sent by our write(2) and not later by the kernel while it takes
+	 * the client's ACK, inside the client's system call, on its CPU time.
+	 */
+	(void)setsockopt(dc->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+	    sizeof(lowat));
 	if (s->prot_p && data_tls(s, dc) == -1) {
 		if (dc->ssl != NULL)
 			SSL_free(dc->ssl);
@@ -718,10 +701,6 @@ data_write(struct session *s, struct dataconn *dc, const void *buf, size_t n)
 		p += w;
 		n -= w;
 		account(s, w);
-	}
-	if (dc->ssl != NULL && BIO_flush(SSL_get_wbio(dc->ssl)) != 1) {
-		ERR_clear_error();
-		return -1;
 	}
 	return 0;
 }

@@ -11,8 +11,7 @@
 #define MOAT_PROXY_FROM_MAX	32	/* proxy_from prefixes */
 #define MOAT_PATH_MAX		4096	/* virtual path */
 #define MOAT_XFER_BUF		(256 * 1024)	/* data-path buffer */
-/* TLS data: records queued before one write(2); a MOAT_XFER_BUF block makes
- * 16 records of 16 KiB plus at most 22 bytes each, all of which fit */
-#define MOAT_TLS_WBUF		(MOAT_XFER_BUF + 16 * 1024)
+#define MOAT_DATA_LOWAT		(16 * 1024)	/* unsent bytes a data socket
+						 * may hold: one TLS record */
 
 #endif

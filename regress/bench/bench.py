@@ -10,6 +10,9 @@ runs each figure BENCH_RUNS times, alternating the servers, and prints the
 medians: one row per figure, the absolute number per server, then
 moatftpd's ratio to each peer (above 1 means moatftpd does better, whether
 the figure is a rate or a time).  The same table goes to BENCH_JSON.
+Under each big transfer, two rows give the CPU seconds per GiB that curl
+and the server spent on it (the server's from a control group holding all
+its processes, so that a process nobody waits for is counted too).
 
 Parameters (environment), full run defaults in brackets:
   BENCH_SIZE      big file for RETR/STOR/verify, bytes or 4M/1G   [1G]
@@ -184,6 +187,101 @@ def descendants(pid):
     return out
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root):
+    """CPU seconds of a server so far: its processes alive now, and all
+    those they have reaped (utime, stime, cutime, cstime of each).  Misses
+    a process whose parent exits without waiting for it (vsftpd's)."""
+    total = 0
+    for p in descendants(root):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        total += sum(int(x) for x in fields[11:15])
+    return total / TICK
+
+
+def cgroup_base():
+    """Where to make a CPU-accounting control group: (directory, kind),
+    cgroup v2 first, then v1's cpuacct; (None, None) without either."""
+    v1 = None
+    with open("/proc/self/mounts") as f:
+        for ln in f:
+            dev, mnt, fstype, opts = ln.split()[:4]
+            if fstype == "cgroup2":
+                return mnt, 2
+            if fstype == "cgroup" and "cpuacct" in opts.split(","):
+                v1 = mnt
+    return (v1, 1) if v1 else (None, None)
+
+
+class CpuMeter:
+    """The CPU time of every process a server ever runs: a control group
+    that its processes join at start and its children inherit.  Without
+    cgroups, the process tree (tree_cpu)."""
+
+    def __init__(self, name, root):
+        self.root, self.dir = root, None
+        base, self.kind = cgroup_base()
+        if base is None:
+            return
+        d = os.path.join(base, "moatbench-%d-%s" % (os.getpid(), name))
+        try:
+            os.mkdir(d)
+            for p in descendants(root):
+                with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                    f.write(str(p))
+            self.dir = d
+        except OSError as e:
+            log("no control group for %s (%s): CPU from the process tree"
+                % (name, e))
+            self.remove(d)
+
+    def seconds(self):
+        if self.dir is None:
+            return tree_cpu(self.root)
+        if self.kind == 1:
+            with open(os.path.join(self.dir, "cpuacct.usage")) as f:
+                return int(f.read()) / 1e9
+        with open(os.path.join(self.dir, "cpu.stat")) as f:
+            for ln in f:
+                k, v = ln.split()
+                if k == "usage_usec":
+                    return int(v) / 1e6
+        raise RuntimeError("no usage_usec in %s/cpu.stat" % self.dir)
+
+    def source(self):
+        return "cgroup v%d" % self.kind if self.dir else "process tree"
+
+    def remove(self, d=None):
+        d = d or self.dir
+        if d is None:
+            return
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                left = f.read().split()
+            parent = os.path.join(os.path.dirname(d), "cgroup.procs")
+            for p in left:
+                with open(parent, "w") as f:
+                    f.write(p)
+            os.rmdir(d)
+        except OSError as e:
+            log("control group %s not removed: %s" % (d, e))
+
+
+def settle(root, count, timeout=5.0):
+    """Wait until the server is back to `count` processes (the session
+    has exited and been reaped), so that its CPU is in the parent's."""
+    deadline = time.time() + timeout
+    while len(descendants(root)) > count and time.time() < deadline:
+        time.sleep(0.02)
+
+
 def pss_kib(pids):
     total = 0
     for p in pids:
@@ -247,6 +345,9 @@ class Server:
     def port(self, tls=False):
         return self.tls_port if tls else self.plain_port
 
+    def root(self, tls=False):
+        return self.procs[tls].pid
+
 
 class Moat(Server):
     name = "moatftpd"
@@ -268,6 +369,9 @@ class Moat(Server):
 
     def pids(self):
         return descendants(self.d[False].proc.pid)
+
+    def root(self, tls=False):
+        return self.d[tls].proc.pid
 
     def home(self, tls=False):
         return self.d[tls].home(self.user)
@@ -447,11 +551,19 @@ def curl(srv, tls, *args):
             "%{size_upload}\n"]
     if tls:
         argv += ["--ssl-reqd", "-k"]
+    root, meter = srv.root(tls), srv.meter[tls]
+    count = len(descendants(root))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sbefore = meter.seconds()
     p = subprocess.run(argv + list(args), capture_output=True, text=True,
                        timeout=900)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise RuntimeError("curl %s: rc %d %s" % (" ".join(args),
                                                  p.returncode, p.stderr))
+    settle(root, count)
+    CTX.cpu = (after.ru_utime + after.ru_stime - before.ru_utime -
+               before.ru_stime, meter.seconds() - sbefore)
     pre, tot, down, up = p.stdout.split()[-4:]
     return float(pre), float(tot), int(down), int(up)
 
@@ -465,12 +577,21 @@ class Ctx:
     pass
 
 
+def with_cpu(key, rate):
+    """A transfer's rate, and the CPU seconds per GiB that the client
+    (curl) and the server (all its processes) spent on it."""
+    gib = SIZE / float(1 << 30)
+    return {key: rate, key + "_ccpu": CTX.cpu[0] / gib,
+            key + "_scpu": CTX.cpu[1] / gib}
+
+
 def fig_retr(srv, tls):
     pre, tot, down, _ = curl(srv, tls, "-o", "/dev/null",
                              url(srv, tls, "big.bin"))
     if down != SIZE:
         raise RuntimeError("RETR got %d of %d bytes" % (down, SIZE))
-    return SIZE / (tot - pre) / 1e6
+    return with_cpu("retr_tls" if tls else "retr_plain",
+                    SIZE / (tot - pre) / 1e6)
 
 
 def warm_page_cache():
@@ -498,7 +619,8 @@ def fig_stor(srv, tls):
     os.unlink(target)
     if up != SIZE or size != SIZE:
         raise RuntimeError("STOR sent %d, stored %d of %d" % (up, size, SIZE))
-    return SIZE / (tot - pre) / 1e6
+    return with_cpu("stor_tls" if tls else "stor_plain",
+                    SIZE / (tot - pre) / 1e6)
 
 
 def _login_worker(port, user, password, until, q):
@@ -753,9 +875,17 @@ def iperf():
 ROWS = [
     # key, figure number, label, unit, higher is better
     ("retr_plain", 1, "RETR %s plain" % human(SIZE), "MB/s", True),
+    ("retr_plain_ccpu", 1, "  curl CPU, RETR plain", "s/GiB", False),
+    ("retr_plain_scpu", 1, "  server CPU, RETR plain", "s/GiB", False),
     ("stor_plain", 2, "STOR %s plain" % human(SIZE), "MB/s", True),
+    ("stor_plain_ccpu", 2, "  curl CPU, STOR plain", "s/GiB", False),
+    ("stor_plain_scpu", 2, "  server CPU, STOR plain", "s/GiB", False),
     ("retr_tls", 3, "RETR %s TLS" % human(SIZE), "MB/s", True),
+    ("retr_tls_ccpu", 3, "  curl CPU, RETR TLS", "s/GiB", False),
+    ("retr_tls_scpu", 3, "  server CPU, RETR TLS", "s/GiB", False),
     ("stor_tls", 3, "STOR %s TLS" % human(SIZE), "MB/s", True),
+    ("stor_tls_ccpu", 3, "  curl CPU, STOR TLS", "s/GiB", False),
+    ("stor_tls_scpu", 3, "  server CPU, STOR TLS", "s/GiB", False),
     ("logins", 4, "logins/s, %d clients, %gs" % (CLIENTS, SECS), "1/s", True),
     ("greet50", 5, "time to 220 under 4, p50", "ms", False),
     ("greet99", 5, "time to 220 under 4, p99", "ms", False),
@@ -907,6 +1037,11 @@ def main():
             p.start(pf, sysuser.home, moat.cert, moat.key, CTX.work)
             servers["pure-ftpd"] = p
         order = [s for s in SERVERS if s in servers]
+        for n in order:
+            servers[n].meter = {tls: CpuMeter("%s-%s" % (n, "tls" if tls
+                                                        else "plain"),
+                                              servers[n].root(tls))
+                                for tls in (False, True)}
         CTX.base_pids = {n: servers[n].pids() for n in order}
         # every server must take this login before we measure anything
         for n in order:
@@ -986,6 +1121,8 @@ def main():
         print(text)
         print("loopback ceiling (iperf3 -c 127.0.0.1, %d s): %s MB/s"
               % (IPERF_SECS, fmt(loop)))
+        print("server CPU: all processes of each server, from its %s"
+              % servers["moatftpd"].meter[False].source())
         if errors:
             for key, e in errors.items():
                 for name, msg in e.items():
@@ -993,6 +1130,8 @@ def main():
         doc = {"title": head, "date": now.isoformat(), "host": platform.node(),
                "cpus": os.cpu_count(), "params": params,
                "servers": order, "figures": rows, "loopback_MBps": loop,
+               "server_cpu_from": {n: servers[n].meter[False].source()
+                                   for n in order},
                "idle_detail": CTX.idle_detail,
                "verify_detail": CTX.verify_detail, "errors": errors,
                "seconds": time.time() - t_start, "table": text}
@@ -1006,6 +1145,8 @@ def main():
                 s.stop()
             except Exception:  # noqa: BLE001 - keep cleaning up
                 pass
+            for m in getattr(s, "meter", {}).values():
+                m.remove()
         stop_all()
         if sysuser:
             sysuser.remove()

@@ -38,6 +38,14 @@ fi
 rows=$(grep -c '^| [A-Za-z0-9]' "$tmp/out")
 # 13 figure rows plus the header
 if [ "$rows" -eq 14 ]; then ok "table rows"; else bad "table rows: $rows"; fi
+# under each of the four big transfers, curl's CPU and the server's
+cpu=$(grep -c '^|   \(curl\|server\) CPU, \(RETR\|STOR\) \(plain\|TLS\) ' "$tmp/out")
+if [ "$cpu" -eq 8 ]; then ok "CPU rows"; else bad "CPU rows: $cpu"; fi
+if grep -q '^server CPU: all processes of each server, from its ' "$tmp/out"; then
+	ok "server CPU line"
+else
+	bad "server CPU line"
+fi
 if grep -q '^loopback ceiling (iperf3' "$tmp/out"; then
 	ok "loopback line"
 else
@@ -50,7 +58,8 @@ d = json.load(open(sys.argv[1]))
 assert d["servers"] == ["moatftpd", "vsftpd", "pure-ftpd"], d["servers"]
 assert not d["errors"], d["errors"]
 keys = [f["key"] for f in d["figures"]]
-assert len(keys) == 13, keys
+assert len(keys) == 21, keys
+assert sum(k.endswith(("_ccpu", "_scpu")) for k in keys) == 8, keys
 for f in d["figures"]:
     for s in d["servers"]:
         v = f["median"][s]
