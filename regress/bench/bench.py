@@ -671,10 +671,13 @@ def fig_logins(srv):
           for _ in range(CLIENTS)]
     ps.append(multiprocessing.Process(target=_greet_worker,
                                       args=(srv.plain_port, until, q)))
+    meter = srv.meter[False]
+    cpu0 = meter.seconds()
     for p in ps:
         p.start()
     res = [q.get(timeout=SECS + TMO) for _ in ps]
     t_end = time.time()
+    cpu = meter.seconds() - cpu0
     for p in ps:
         p.join(30)
     errs = [r[1] for r in res if r[0] == "err"]
@@ -685,6 +688,7 @@ def fig_logins(srv):
     lat.sort()
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     return {"logins": n / max(t_end - start, SECS),
+            "login_cpu": cpu * 1000 / max(n, 1),
             "greet50": statistics.median(lat), "greet99": p99}
 
 
@@ -887,6 +891,7 @@ ROWS = [
     ("stor_tls_ccpu", 3, "  curl CPU, STOR TLS", "s/GiB", False),
     ("stor_tls_scpu", 3, "  server CPU, STOR TLS", "s/GiB", False),
     ("logins", 4, "logins/s, %d clients, %gs" % (CLIENTS, SECS), "1/s", True),
+    ("login_cpu", 4, "  server CPU per login", "ms", False),
     ("greet50", 5, "time to 220 under 4, p50", "ms", False),
     ("greet99", 5, "time to 220 under 4, p99", "ms", False),
     ("idle", 6, "%d idle sessions, PSS per session" % SESSIONS, "KiB",

@@ -58,7 +58,7 @@ d = json.load(open(sys.argv[1]))
 assert d["servers"] == ["moatftpd", "vsftpd", "pure-ftpd"], d["servers"]
 assert not d["errors"], d["errors"]
 keys = [f["key"] for f in d["figures"]]
-assert len(keys) == 21, keys
+assert len(keys) == 22, keys
 assert sum(k.endswith(("_ccpu", "_scpu")) for k in keys) == 8, keys
 for f in d["figures"]:
     for s in d["servers"]:
