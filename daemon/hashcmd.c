@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "shared/digest.h"
 #include "shared/log.h"
 #include "daemon/commands.h"
+#include "daemon/datachan.h"
 #include "daemon/fsops.h"
 #include "daemon/hashcmd.h"
 #include "daemon/session.h"
@@ -50,6 +52,7 @@ static int	cache_get(int, const struct stat *, int, char *);
 static int	cache_clear(int, int);
 static int	file_lock(int, short);
 static int	file_busy(int);
+static int	hash_go_on(void *);
 static int	hash_compute(struct session *, int, const struct stat *, int,
 		    char *);
 static void	hash_file(struct session *, const char *, int, enum hash_style);
@@ -63,7 +66,8 @@ session_algo(const struct session *s)
 /*
  * The digest of the whole regular file fd, exactly st_size bytes so that
  * the range we announce is the range we read. The one place a cached
- * digest (xattr keyed by size and mtime) can be looked up later. 0 or -1.
+ * digest (xattr keyed by size and mtime) can be looked up later. 0 or -1
+ * (errno ECANCELED: the client sent ABOR, or left, meanwhile).
  */
 static int
 hash_compute(struct session *s, int fd, const struct stat *st, int algo,
@@ -71,12 +75,12 @@ hash_compute(struct session *s, int fd, const struct stat *st, int algo,
 {
 	int	locked;
 
-	(void)s;
 	if (cache_get(fd, st, algo, hex) == 0)
 		return 0;
 	/* a read lock keeps our own uploads from clearing a busy mark */
 	locked = file_lock(fd, F_RDLCK) == 0;
-	if (digest_fd(algo, fd, 0, (uint64_t)st->st_size, hex) == -1) {
+	if (digest_fd_while(algo, fd, 0, (uint64_t)st->st_size, hex,
+	    hash_go_on, s) == -1) {
 		if (locked)
 			(void)file_lock(fd, F_UNLCK);
 		return -1;
@@ -86,6 +90,30 @@ hash_compute(struct session *s, int fd, const struct stat *st, int algo,
 	if (locked)
 		(void)file_lock(fd, F_UNLCK);
 	return 0;
+}
+
+/*
+ * Between the blocks of a digest being read (a large file that is not in
+ * the cache takes seconds): go on unless the control channel brought ABOR
+ * or the client left. NOOP and STAT are answered as during a transfer;
+ * any other command waits for the reply.
+ */
+static int
+hash_go_on(void *arg)
+{
+	struct session	*s = arg;
+	struct dataconn	 dc;
+	struct pollfd	 pfd;
+
+	if (!ftpio_buffered(&s->io)) {
+		pfd.fd = s->io.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) <= 0)
+			return 1;
+	}
+	memset(&dc, 0, sizeof(dc));
+	dc.fd = -1;
+	return !data_check_control(s, &dc);
 }
 
 /* An open-file-description lock on the whole file, not waiting. */
@@ -271,6 +299,12 @@ hash_file(struct session *s, const char *arg, int algo, enum hash_style style)
 	if (hash_compute(s, fd, &st, algo, hex) == -1) {
 		err = errno;
 		close(fd);
+		if (err == ECANCELED) {
+			log_info("HASH %s aborted", path);
+			reply(s, 451, "HASH aborted.");
+			reply(s, 226, "ABOR command successful.");
+			return;
+		}
 		log_warn("%s: digest", __func__);
 		reply(s, 451, "%s", err == EINVAL ? "File changed while reading." :
 		    "Local error in processing.");

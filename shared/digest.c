@@ -130,9 +130,20 @@ digest_free(struct digest *d)
 int
 digest_fd(int algo, int fd, uint64_t off, uint64_t len, char *hex)
 {
+	return digest_fd_while(algo, fd, off, len, hex, NULL, NULL);
+}
+
+/*
+ * digest_fd, asking go_on(arg) before each block after the first: when it
+ * says 0, stop with ECANCELED.
+ */
+int
+digest_fd_while(int algo, int fd, uint64_t off, uint64_t len, char *hex,
+    int (*go_on)(void *), void *arg)
+{
 	struct digest	*d;
 	unsigned char	*buf;
-	uint64_t	 left = len;
+	uint64_t	 left = len, start = off;
 	ssize_t		 n;
 	size_t		 want;
 	int		 saved;
@@ -146,6 +157,10 @@ digest_fd(int algo, int fd, uint64_t off, uint64_t len, char *hex)
 	if ((buf = malloc(DIGEST_BUF)) == NULL)
 		goto fail;
 	while (left > 0) {
+		if (go_on != NULL && off != start && !go_on(arg)) {
+			errno = ECANCELED;
+			goto fail;
+		}
 		want = left < DIGEST_BUF ? (size_t)left : DIGEST_BUF;
 		n = pread(fd, buf, want, (off_t)off);
 		if (n == -1) {

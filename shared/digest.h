@@ -24,5 +24,8 @@ void		 digest_free(struct digest *d);
 /* Digest of bytes [off, off+len) of fd (len = UINT64_MAX: to EOF), pread. */
 int		 digest_fd(int algo, int fd, uint64_t off, uint64_t len,
 		    char *hex);
+/* The same, stopping with ECANCELED when go_on(arg) says 0 between blocks. */
+int		 digest_fd_while(int algo, int fd, uint64_t off, uint64_t len,
+		    char *hex, int (*go_on)(void *), void *arg);
 
 #endif

@@ -3,7 +3,8 @@ and mtime): STOR after OPTS HASH stamps the digest it computed while
 receiving; HASH answers from a matching stamp and recomputes on a changed
 file; an overwrite drops old stamps; a resumed upload and two uploads to
 one file at once stamp nothing; our client's verified put leaves the MD5
-it was checked against. As root and as an ordinary user."""
+it was checked against; ABOR stops a long HASH. As root and as an
+ordinary user."""
 import hashlib
 import io
 import os
@@ -12,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import MOATFTP, Daemon, Runner  # noqa: E402
+from moatlib import MOATFTP, SLOW, Daemon, Runner  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="moat-hcache-")
 XA = "user.moatftp."
@@ -162,12 +163,39 @@ def t_client_put(d):
     assert x.get("md5", "").endswith(hashlib.md5(blob).hexdigest()), x
 
 
+def t_hash_abort(d):
+    """ABOR stops a HASH that is still reading: a 16 GiB sparse file takes
+    SHA-256 over ten seconds here, and the answer to ABOR comes at once
+    (451 for the HASH, 226 for the ABOR). Nothing is stamped, and the
+    session goes on."""
+    p = os.path.join(d.home("alice"), "huge.bin")
+    with open(p, "wb") as fp:
+        fp.truncate(16 << 30)
+    try:
+        f = d.ftp(timeout=60 * SLOW)
+        f.putcmd("HASH huge.bin")
+        time.sleep(0.3)
+        t0 = time.time()
+        f.putcmd("ABOR")
+        first, second = f.getline(), f.getline()
+        took = time.time() - t0
+        assert first.startswith("451 "), (first, second)
+        assert second.startswith("226 "), (first, second)
+        assert took < 3 * SLOW, took
+        assert "sha256" not in xattrs(p), xattrs(p)
+        assert f.sendcmd("NOOP").startswith("200")
+        f.quit()
+    finally:
+        os.unlink(p)
+
+
 def main():
     r = Runner("hashcache")
     for root in (True, False):
         d = Daemon(root=root).start()
         for t in (t_stor_stamps, t_no_opts_no_stamp, t_overwrite_drops,
-                  t_resume_no_stamp, t_two_writers, t_client_put):
+                  t_resume_no_stamp, t_two_writers, t_client_put,
+                  t_hash_abort):
             r.run(t, d)
         d.stop()
     import shutil
