@@ -140,6 +140,54 @@ START_TEST(test_fd_large)
 }
 END_TEST
 
+/* go_on for digest_fd_while: counts its calls, says 0 at the limit */
+static int
+count_calls(void *arg)
+{
+	int	*calls = arg;
+
+	return ++calls[0] < calls[1];
+}
+
+START_TEST(test_fd_while)
+{
+	char	 hex[DIGEST_HEX_MAX], hex2[DIGEST_HEX_MAX];
+	char	*buf;
+	size_t	 n = 200 * 1024, i;
+	int	 fd, calls[2];
+
+	ck_assert_ptr_nonnull(buf = malloc(n + 1));
+	for (i = 0; i < n; i++)
+		buf[i] = (char)('0' + i % 10);
+	buf[n] = '\0';
+	fd = tmpfile_with(buf);
+	/* 64 KiB blocks: asked before the 2nd, 3rd and 4th */
+	calls[0] = 0;
+	calls[1] = 100;
+	ck_assert_int_eq(digest_fd_while(DIGEST_MD5, fd, 0, n, hex,
+	    count_calls, calls), 0);
+	ck_assert_int_eq(calls[0], 3);
+	ck_assert_int_eq(digest_fd(DIGEST_MD5, fd, 0, n, hex2), 0);
+	ck_assert_str_eq(hex, hex2);
+	/* told to stop before the 3rd block */
+	calls[0] = 0;
+	calls[1] = 2;
+	errno = 0;
+	ck_assert_int_eq(digest_fd_while(DIGEST_MD5, fd, 0, n, hex,
+	    count_calls, calls), -1);
+	ck_assert_int_eq(errno, ECANCELED);
+	ck_assert_int_eq(calls[0], 2);
+	/* one block only: never asked */
+	calls[0] = 0;
+	calls[1] = 0;
+	ck_assert_int_eq(digest_fd_while(DIGEST_MD5, fd, 0, 1000, hex,
+	    count_calls, calls), 0);
+	ck_assert_int_eq(calls[0], 0);
+	(void)close(fd);
+	free(buf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -154,6 +202,7 @@ main(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_fd_ranges);
 	tcase_add_test(tc, test_fd_large);
+	tcase_add_test(tc, test_fd_while);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
