@@ -6,6 +6,7 @@
 
 #include <bsd/unistd.h>
 
+#include "daemon/bindnow.h"
 #include "daemon/master.h"
 #include "shared/config.h"
 #include "shared/log.h"
@@ -25,6 +26,7 @@ main(int argc, char *argv[], char *envp[])
 	char			err[1024];
 	int			ch, test = 0;
 
+	bindnow_reexec(argv);
 	setproctitle_init(argc, argv, envp);
 	while ((ch = getopt(argc, argv, "c:dft")) != -1) {
 		switch (ch) {

@@ -193,6 +193,21 @@ def t_sigsys_locked(d):
     healthy(d)
 
 
+def getenv_in(pid, name):
+    r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex",
+                        'call (char *)getenv("%s")' % name],
+                       capture_output=True, text=True, timeout=60)
+    return r.stdout + r.stderr
+
+
+def t_bind_now(d):
+    """The master ran itself again with LD_BIND_NOW=1 (daemon/bindnow.c),
+    so the children it forks have nothing left to bind lazily. (They clear
+    their environment, so the master is where it shows.)"""
+    out = getenv_in(d.proc.pid, "LD_BIND_NOW")
+    assert re.search(r'= 0x[0-9a-f]+ "1"', out), out
+
+
 def fd_targets(pid):
     out = []
     for n in os.listdir("/proc/%d/fd" % pid):
@@ -236,7 +251,7 @@ def main():
             cases = [t_filters, t_stray_fd, t_stop_cont]
             if os.geteuid() == 0:
                 cases += [t_kill_session, t_kill_jail, t_kill_monitor,
-                          t_sigsys_locked]
+                          t_sigsys_locked, t_bind_now]
             for fn in cases:
                 def case(fn=fn):
                     fn(d, rd) if fn is t_stray_fd else fn(d)
