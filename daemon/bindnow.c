@@ -24,6 +24,14 @@
 
 #include "daemon/bindnow.h"
 
+#ifdef MOAT_VALGRIND
+/* valgrind would not follow the exec: that build stays as it started */
+void
+bindnow_reexec(char *argv[])
+{
+	(void)argv;
+}
+#else
 void
 bindnow_reexec(char *argv[])
 {
@@ -31,14 +39,6 @@ bindnow_reexec(char *argv[])
 	char		 self[PATH_MAX];
 	ssize_t		 n;
 
-#ifdef MOAT_VALGRIND
-	/* valgrind would not follow the exec: that build stays as it is */
-	(void)v;
-	(void)self;
-	(void)n;
-	(void)argv;
-	return;
-#else
 	if ((v != NULL && *v != '\0') || getauxval(AT_SECURE) != 0)
 		return;		/* done already, or the loader would drop it */
 	n = readlink("/proc/self/exe", self, sizeof(self));
@@ -57,5 +57,5 @@ bindnow_reexec(char *argv[])
 	fprintf(stderr, "moatftpd: exec %s: %s; library symbols stay lazily "
 	    "bound\n", self, strerror(errno));
 	(void)unsetenv("LD_BIND_NOW");
-#endif
 }
+#endif

@@ -486,7 +486,8 @@ reload(void)
 
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: keeping the old configuration", err);
-	} else if (config_checks(&ncfg, m.ticket_keys, &juid, &jgid, &dctx) == -1) {
+	} else if (config_checks(&ncfg, m.ticket_keys, &juid, &jgid,
+	    &dctx) == -1) {
 		log_warnx("reload: keeping the old configuration");
 	} else if (rebind(&ncfg, nfd) == -1) {
 		SSL_CTX_free(dctx);
