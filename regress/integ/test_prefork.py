@@ -39,9 +39,10 @@ def t_spares_ready(d):
     sp = n_spares(d, 4)
     assert sp, d.spares()
     for pid in sp:
-        jails = wait_for(lambda: [k for k in kids_of(pid) if
-                                  proc_title(k).startswith(b"moatftpd: [spare-jail]")
-                                  and status(k)["Seccomp"] == ["2"]], 5)
+        jails = wait_for(lambda: [
+            k for k in kids_of(pid)
+            if proc_title(k).startswith(b"moatftpd: [spare-jail]") and
+            status(k)["Seccomp"] == ["2"]], 5)
         assert len(jails) == 1, (pid, kids_of(pid))
         st = status(jails[0])
         if d.root:
@@ -57,7 +58,8 @@ def t_served_by_spare(d):
     before = set(n_spares(d, 4))
     f = d.ftp("alice")
     assert f.pwd() == "/"
-    sess = [p for p in d.children() if proc_title(p).startswith(b"moatftpd: alice@")]
+    sess = [p for p in d.children()
+            if proc_title(p).startswith(b"moatftpd: alice@")]
     assert len(sess) == 1 and sess[0] in before, (sess, before)
     after = n_spares(d, 4)
     assert after and sess[0] not in after

@@ -109,8 +109,18 @@ def t_bad_config_kept():
                 and why in log, log[-2000:]
             f = d.ftp("alice")          # TLS, PROT P: still served
             assert f.nlst() == []
+            if d.root:
+                # this login's jail (its TLS relay now) is in the old
+                # jail_dir, not the refused one
+                roots = set()
+                for p in d.children():
+                    try:
+                        roots.add(os.readlink("/proc/%d/root" % p))
+                    except OSError:
+                        pass
+                assert os.path.realpath(empty) in roots, roots
+                assert not any(r.endswith("/wjail") for r in roots), roots
             f.quit()
-            assert os.path.isdir(empty)
         d.settings = good
         d.write_conf()
     finally:
