@@ -17,8 +17,6 @@
 
 static int	set_locked(struct adm *, int, char **, int);
 static int	purge_check(const struct adm *, const struct user *);
-static size_t	path_trim(const char *);
-static int	path_within(const char *, const char *);
 
 int
 cmd_passwd(struct adm *a, int argc, char **argv)
@@ -121,48 +119,15 @@ cmd_unlock(struct adm *a, int argc, char **argv)
 	return set_locked(a, argc, argv, 0);
 }
 
-/* Length of path without trailing slashes (but "/" stays "/"). */
-static size_t
-path_trim(const char *p)
-{
-	size_t	n = strlen(p);
-
-	while (n > 1 && p[n - 1] == '/')
-		n--;
-	return n;
-}
-
-/* 1 if inner is outer or lies under it, textually. */
-static int
-path_within(const char *inner, const char *outer)
-{
-	size_t	ni = path_trim(inner), no = path_trim(outer);
-
-	if (no == 1 && outer[0] == '/')
-		return 1;
-	return ni >= no && strncmp(inner, outer, no) == 0 &&
-	    (ni == no || inner[no] == '/');
-}
-
 /* Refuse to purge a home that is not plainly this account's own. */
 static int
 purge_check(const struct adm *a, const struct user *u)
 {
 	struct stat	 st;
-	size_t		 i;
-	const struct user *o;
+	int		 rv;
 
-	if (path_trim(u->home) == 1 ||
-	    path_within(a->conf.home_root, u->home))
-		return adm_bad("refusing to purge %s: it holds home_root %s",
-		    u->home, a->conf.home_root);
-	for (i = 0; i < a->db.nusers; i++) {
-		o = &a->db.users[i];
-		if (o != u && (path_within(o->home, u->home) ||
-		    path_within(u->home, o->home)))
-			return adm_bad("refusing to purge %s: it is shared "
-			    "with user %s", u->home, o->name);
-	}
+	if ((rv = adm_home_check(a, u->home, u, "to purge")) != ADM_OK)
+		return rv;
 	if (lstat(u->home, &st) == -1) {
 		if (errno == ENOENT)
 			return ADM_OK;

@@ -53,6 +53,11 @@ int	 adm_read_password(int, char *, size_t);
 void	 adm_hup_daemon(const struct adm *);
 char	*adm_fmt_size(uint64_t, char *, size_t);
 
+/* homes.c */
+void	 adm_path_fold(const char *, char *, size_t);
+int	 adm_home_check(const struct adm *, const char *,
+	    const struct user *, const char *);
+
 /* tree.c */
 int	 tree_usage(const char *, uint64_t *);
 int	 tree_remove(const char *);

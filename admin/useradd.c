@@ -2,9 +2,12 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,8 @@ static int	default_home(const struct adm *, const char *, char *, size_t);
 static int	check_name(struct adm *, const char *);
 static int	make_home(const struct adm *, const char *, uid_t, gid_t);
 static int	useradd_do(struct adm *, struct newuser *);
+static int	home_owners(const char *, uid_t **, size_t *);
+static int	pick_uid(const struct adm *, uid_t *);
 static int	wizard(struct adm *, struct newuser *);
 static int	ask(const char *, char *, size_t);
 
@@ -44,13 +49,10 @@ static int
 default_home(const struct adm *a, const char *name, char *home, size_t len)
 {
 	char	root[PATH_MAX];
-	size_t	n;
 
-	if (strlcpy(root, a->conf.home_root, sizeof(root)) >= sizeof(root))
+	if (strlen(a->conf.home_root) >= sizeof(root))
 		return adm_fail("home_root: path too long");
-	n = strlen(root);
-	while (n > 1 && root[n - 1] == '/')
-		root[--n] = '\0';
+	adm_path_fold(a->conf.home_root, root, sizeof(root));
 	if (root[0] != '/')
 		return adm_fail("home_root \"%s\" is not an absolute path",
 		    root);
@@ -112,6 +114,84 @@ make_home(const struct adm *a, const char *home, uid_t uid, gid_t gid)
 	return adm_failw("%s", home);
 }
 
+/* The owners (uids and gids) of what lies at the top of home_root: the
+ * homes of deleted accounts keep theirs. 0, or -1 with errno. */
+static int
+home_owners(const char *root, uid_t **ids, size_t *n)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	uid_t		*p;
+	size_t		 cap = 0;
+	int		 saved;
+
+	*ids = NULL;
+	*n = 0;
+	if ((d = opendir(root)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (*n + 2 > cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((p = reallocarray(*ids, cap, sizeof(*p))) == NULL)
+				goto fail;
+			*ids = p;
+		}
+		(*ids)[(*n)++] = st.st_uid;
+		(*ids)[(*n)++] = (uid_t)st.st_gid;
+	}
+	if (errno != 0)
+		goto fail;
+	(void)closedir(d);
+	return 0;
+ fail:
+	saved = errno;
+	(void)closedir(d);
+	free(*ids);
+	*ids = NULL;
+	errno = saved;
+	return -1;
+}
+
+/* The lowest uid in uid_min..uid_max that no account, no system user or
+ * group, and nothing left in home_root has. */
+static int
+pick_uid(const struct adm *a, uid_t *out)
+{
+	uid_t	*owners, uid, min = (uid_t)a->conf.uid_min;
+	size_t	 n, i;
+
+	if (home_owners(a->conf.home_root, &owners, &n) == -1)
+		return adm_failw("%s", a->conf.home_root);
+	for (;;) {
+		uid = userdb_free_uid(&a->db, min, (uid_t)a->conf.uid_max);
+		if (uid == (uid_t)-1)
+			break;
+		for (i = 0; i < n && owners[i] != uid; i++)
+			;
+		if (i == n && getpwuid(uid) == NULL &&
+		    getgrgid((gid_t)uid) == NULL)
+			break;
+		if (uid >= (uid_t)a->conf.uid_max) {
+			uid = (uid_t)-1;
+			break;
+		}
+		min = uid + 1;
+	}
+	free(owners);
+	if (uid == (uid_t)-1)
+		return adm_fail("no free uid in %ld..%ld (each must be unused "
+		    "by accounts, system users and groups, and files in %s)",
+		    a->conf.uid_min, a->conf.uid_max, a->conf.home_root);
+	*out = uid;
+	return ADM_OK;
+}
+
 /* Under the lock: final checks, the home, then the db. */
 static int
 useradd_do(struct adm *a, struct newuser *nu)
@@ -127,6 +207,8 @@ useradd_do(struct adm *a, struct newuser *nu)
 		rv = adm_bad("user '%s' already exists", nu->name);
 		goto done;
 	}
+	if ((rv = adm_home_check(a, nu->home, NULL, "home")) != ADM_OK)
+		goto done;
 	if (lstat(nu->home, &st) == 0) {
 		rv = adm_bad("home %s already exists", nu->home);
 		goto done;
@@ -137,13 +219,8 @@ useradd_do(struct adm *a, struct newuser *nu)
 	(void)strlcpy(u.name, nu->name, sizeof(u.name));
 	(void)strlcpy(u.home, nu->home, sizeof(u.home));
 	u.quota = nu->quota;
-	u.uid = userdb_free_uid(&a->db, (uid_t)a->conf.uid_min,
-	    (uid_t)a->conf.uid_max);
-	if (u.uid == (uid_t)-1) {
-		rv = adm_fail("no free uid in %ld..%ld", a->conf.uid_min,
-		    a->conf.uid_max);
+	if ((rv = pick_uid(a, &u.uid)) != ADM_OK)
 		goto done;
-	}
 	u.gid = (gid_t)u.uid;
 	if (passwd_hash(nu->pw, u.hash, sizeof(u.hash)) == -1) {
 		rv = adm_failw("hashing the password");
@@ -271,10 +348,7 @@ cmd_useradd(struct adm *a, int argc, char **argv)
 				return adm_bad("invalid home '%s' (want an "
 				    "absolute path without ':', '.' or '..')",
 				    log_vis(vis, sizeof(vis), home));
-			(void)strlcpy(nu.home, home, sizeof(nu.home));
-			while (strlen(nu.home) > 1 &&
-			    nu.home[strlen(nu.home) - 1] == '/')
-				nu.home[strlen(nu.home) - 1] = '\0';
+			adm_path_fold(home, nu.home, sizeof(nu.home));
 		} else if ((rv = default_home(a, nu.name, nu.home,
 		    sizeof(nu.home))) != ADM_OK)
 			return rv;

@@ -259,11 +259,19 @@ def t_useradd(base):
           repr(c))
     check(os.path.isdir(custom), "custom home created")
 
-    # The lowest free uid is reused.
+    # A deleted account's home, kept, keeps its uid from new accounts;
+    # once nothing owns it, the lowest free uid is reused.
     e.ok("userdel bob", "userdel", "bob")
     e.ok("useradd dave", "useradd", "dave", "--password-stdin",
          stdin="password1\n")
-    check(e.users()["dave"][2] == "20001", "lowest free uid reused")
+    if ROOT:
+        check(e.users()["dave"][2] == "20003",
+              "uid of a kept home not reused", e.users()["dave"][2])
+    shutil.rmtree(os.path.join(e.home_root, "bob"))
+    e.ok("useradd fred", "useradd", "fred", "--password-stdin",
+         stdin="password1\n")
+    check(e.users()["fred"][2] == "20001", "lowest free uid reused",
+          e.users()["fred"][2])
 
     pw = "--password-stdin"
     for name in ["Bad", "1abc", "a:b", "-x", "a b", "x" * 33, ""]:
@@ -590,6 +598,70 @@ def t_userdel(base):
     check("dave" in e.users(), "dave still there")
 
 
+def t_home_overlap(base):
+    """No home may hold home_root or overlap another account's home, however
+    the path is spelt (repeated slashes, a link); userdel --purge checks the
+    same, so it never removes another account's files."""
+    e = Env(base, "overlap")
+    pw = "--password-stdin"
+    root = e.home_root
+    e.bad("useradd home = home_root, spelt with //", "useradd", "mallory",
+          "--home", root.replace("/home", "//home"), pw,
+          stdin="password1\n", want="holds home_root")
+    check(not os.path.exists(root), "home_root not made for mallory")
+    e.bad("useradd home above home_root", "useradd", "mallory", "--home",
+          e.dir, pw, stdin="password1\n", want="holds home_root")
+    e.ok("useradd bob", "useradd", "bob", pw, stdin="password1\n")
+    bob = os.path.join(root, "bob")
+    e.bad("useradd home inside bob's", "useradd", "carol", "--home",
+          root + "//bob/carol", pw, stdin="password1\n", want="user bob")
+    os.symlink(bob, os.path.join(e.dir, "link"))
+    e.bad("useradd home = bob's through a link", "useradd", "carol",
+          "--home", os.path.join(e.dir, "link", "c"), pw,
+          stdin="password1\n", want="user bob")
+    e.ok("useradd --home folded", "useradd", "dave", "--home",
+         e.dir + "//elsewhere///dave/", pw, stdin="password1\n")
+    check(e.users()["dave"][6] == os.path.join(e.dir, "elsewhere", "dave"),
+          "home stored without repeated or trailing slashes",
+          e.users()["dave"][6])
+    with open(os.path.join(bob, "important"), "w") as f:
+        f.write("keep\n")
+
+    # A db written by hand (or by an older moatadm) with such homes: the
+    # purge is refused and nothing is removed.
+    with open(e.db) as f:
+        text = f.read()
+    line = [ln for ln in text.splitlines() if ln.startswith("dave:")][0]
+    f = line.split(":")
+    f[0], f[2], f[3] = "mallory", "20050", "20050"
+    f[6] = root.replace("/home", "//home")
+    f2 = list(f)
+    f2[0], f2[2], f2[3], f2[6] = "eve", "20051", "20051", root + "//bob"
+    with open(e.db, "a") as fh:
+        fh.write(":".join(f) + "\n" + ":".join(f2) + "\n")
+    e.bad("purge of //home_root", "userdel", "mallory", "--purge",
+          want="holds home_root")
+    e.bad("purge of a home shared through //", "userdel", "eve", "--purge",
+          want="overlaps the home of user bob")
+    check(os.path.isfile(os.path.join(bob, "important")),
+          "bob's files survive")
+
+
+def t_uid_pick(base):
+    """New uids skip system users and groups (nobody, 65534)."""
+    e = Env(base, "uidpick")
+    with open(e.conf, "a") as f:
+        f.write("")
+    text = open(e.conf).read().replace("uid_min = 20000;\nuid_max = 20100;",
+                                       "uid_min = 65534;\nuid_max = 65540;")
+    with open(e.conf, "w") as f:
+        f.write(text)
+    e.ok("useradd past nobody", "useradd", "alice", "--password-stdin",
+         stdin="password1\n")
+    uid = int(e.users()["alice"][2])
+    check(uid > 65534, "uid of nobody skipped", str(uid))
+
+
 def t_gencert(base):
     e = Env(base, "gencert")
     e.ok("gencert", "gencert")
@@ -740,7 +812,8 @@ def main():
     base = tempfile.mkdtemp(prefix="moat-admin-")
     try:
         for t in (t_global, t_useradd, t_wizard, t_passwd_lock, t_quota,
-                  t_list_show, t_userdel, t_gencert, t_db_safety,
+                  t_list_show, t_userdel, t_home_overlap, t_uid_pick,
+                  t_gencert, t_db_safety,
                   t_nonroot):
             before = failed
             try:
