@@ -296,14 +296,15 @@ adm_quota_check(struct adm *a, const struct user *u, const char *home,
 	return ADM_OK;
 }
 
-/* Read one line from fd, without its newline; -1 if longer than len-1. */
+/* Read one line from fd, without its newline; -1 if longer than len-1
+ * (EMSGSIZE) or holding a NUL byte (EILSEQ). */
 static int
 read_line_fd(int fd, char *buf, size_t len)
 {
 	size_t	n = 0;
 	ssize_t	r;
 	char	c;
-	int	toolong = 0;
+	int	toolong = 0, nul = 0;
 
 	for (;;) {
 		r = read(fd, &c, 1);
@@ -313,6 +314,8 @@ read_line_fd(int fd, char *buf, size_t len)
 			return -1;
 		if (r == 0 || c == '\n')
 			break;
+		if (c == '\0')
+			nul = 1;
 		if (n + 1 < len)
 			buf[n++] = c;
 		else
@@ -321,9 +324,9 @@ read_line_fd(int fd, char *buf, size_t len)
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';
-	if (toolong) {
+	if (toolong || nul) {
 		explicit_bzero(buf, len);
-		errno = EMSGSIZE;
+		errno = toolong ? EMSGSIZE : EILSEQ;
 		return -1;
 	}
 	return 0;
@@ -341,11 +344,14 @@ adm_read_password(int from_stdin, char *pw, size_t len)
 	int	rv = ADM_OK;
 
 	if (from_stdin) {
-		if (read_line_fd(STDIN_FILENO, pw, len) == -1)
-			return errno == EMSGSIZE ?
-			    adm_bad("password too long (at most %d "
-			    "characters)", MOAT_PASS_MAX) :
-			    adm_failw("reading the password");
+		if (read_line_fd(STDIN_FILENO, pw, len) == -1) {
+			if (errno == EMSGSIZE)
+				return adm_bad("password too long (at most %d "
+				    "characters)", MOAT_PASS_MAX);
+			if (errno == EILSEQ)
+				return adm_bad("password holds a NUL byte");
+			return adm_failw("reading the password");
+		}
 	} else {
 		if (readpassphrase("Password: ", pw, len,
 		    RPP_REQUIRE_TTY) == NULL)

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,23 +42,39 @@ static int	write_pem(const char *, mode_t, EVP_PKEY *, X509 *, char *,
 		    size_t);
 static int	ssl_fail(const char *);
 
-/* A host name (letters, digits, '-', '.', a leading "*.") or IP text. */
+/* An IP address, or a host name: labels of 1-63 letters, digits and '-'
+ * (not first or last), the last one not all digits, a leading "*." allowed. */
 static int
 valid_cn(const char *cn)
 {
-	size_t	i, n = strlen(cn);
+	const char	*p;
+	size_t		 label = 0;
+	int		 digits = 1;
 
-	if (n == 0 || n > CN_MAX)
+	if (cn[0] == '\0' || strlen(cn) > CN_MAX)
 		return -1;
+	if (is_ip(cn))
+		return 0;
 	if (strncmp(cn, "*.", 2) == 0)
 		cn += 2;
-	for (i = 0; cn[i] != '\0'; i++)
-		if (!((cn[i] >= 'a' && cn[i] <= 'z') ||
-		    (cn[i] >= 'A' && cn[i] <= 'Z') ||
-		    (cn[i] >= '0' && cn[i] <= '9') ||
-		    cn[i] == '-' || cn[i] == '.' || cn[i] == ':'))
+	for (p = cn;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return -1;
+			if (*p == '\0')
+				return digits ? -1 : 0;
+			label = 0;
+			digits = 1;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-')
 			return -1;
-	return i == 0 || cn[0] == '.' || cn[0] == '-' ? -1 : 0;
+		if (*p == '-' && label == 0)
+			return -1;
+		if (!isdigit((unsigned char)*p))
+			digits = 0;
+		label++;
+	}
 }
 
 static int
@@ -201,6 +218,7 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 	const char	*cn = "localhost", *sdays = NULL, *errstr;
 	const char	*keypath = a->conf.tls_key, *certpath = a->conf.tls_cert;
 	char		*pos[1], vis[80], ktmp[PATH_MAX], ctmp[PATH_MAX];
+	char		 kold[PATH_MAX];
 	char		 dir[PATH_MAX], *slash;
 	EVP_PKEY	*key = NULL;
 	X509		*x = NULL;
@@ -211,7 +229,7 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 		{ "days", 1, &sdays, NULL },
 	};
 
-	ktmp[0] = ctmp[0] = '\0';
+	ktmp[0] = ctmp[0] = kold[0] = '\0';
 	if ((rv = adm_args(argc, argv, opts, 2, pos, 0, 0,
 	    GENCERT_USAGE)) != ADM_OK)
 		return rv;
@@ -259,6 +277,18 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 		ctmp[0] = '\0';
 		goto done;
 	}
+	/* the pair changes together: the old key is kept (a hard link) until
+	 * the new certificate is in place, and comes back if it cannot be */
+	if ((size_t)snprintf(kold, sizeof(kold), "%s.old", keypath) >=
+	    sizeof(kold)) {
+		rv = adm_fail("%s: path too long", keypath);
+		goto done;
+	}
+	if ((unlink(kold) == -1 && errno != ENOENT) ||
+	    (link(keypath, kold) == -1 && errno != ENOENT)) {
+		rv = adm_failw("%s", kold);
+		goto done;
+	}
 	if (rename(ktmp, keypath) == -1) {
 		rv = adm_failw("rename %s", keypath);
 		goto done;
@@ -266,6 +296,8 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 	ktmp[0] = '\0';
 	if (rename(ctmp, certpath) == -1) {
 		rv = adm_failw("rename %s", certpath);
+		if (rename(kold, keypath) == -1 && errno == ENOENT)
+			(void)unlink(keypath);	/* there was no key before */
 		goto done;
 	}
 	ctmp[0] = '\0';
@@ -275,6 +307,8 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 		(void)unlink(ktmp);
 	if (ctmp[0] != '\0')
 		(void)unlink(ctmp);
+	if (kold[0] != '\0')
+		(void)unlink(kold);
 	X509_free(x);
 	EVP_PKEY_free(key);	/* OpenSSL cleanses the private key */
 	return rv;

@@ -15,6 +15,7 @@
 #include <bsd/string.h>
 #include <libconfig.h>
 
+#include "shared/cfgnum.h"
 #include "shared/config.h"
 #include "shared/log.h"
 
@@ -320,6 +321,8 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
+	if (cfgnum_check(path, err, errlen) == -1)
+		return -1;
 	config_init(&cfg);
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)

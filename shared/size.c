@@ -82,7 +82,8 @@ size_parse(const char *s, uint64_t *out)
 	if (v > UINT64_MAX)
 		goto bad;
 	v += (frac << shift) / scale;	/* rounds down to whole bytes */
-	if (v > UINT64_MAX)
+	/* only a plain 0 is zero: "0.0001K" would be no limit at all */
+	if (v > UINT64_MAX || (v == 0 && (whole != 0 || frac != 0)))
 		goto bad;
 	*out = (uint64_t)v;
 	return 0;

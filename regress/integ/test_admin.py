@@ -408,6 +408,8 @@ def t_passwd_lock(base):
     e.bad("passwd short", "passwd", "alice", pw, stdin="1234567\n",
           want="too short")
     e.bad("passwd no name", "passwd")
+    e.bad("passwd with a NUL byte", "passwd", "alice", pw,
+          stdin="password1\0tail\n", want="NUL")
     e.bad("passwd no tty", "passwd", "alice", want="terminal")
 
     e.ok("lock", "lock", "alice")
@@ -460,6 +462,8 @@ def t_quota(base):
     e.bad("quota garbage", "quota", "alice", "lots", want="invalid size")
     e.bad("quota +garbage", "quota", "alice", "+1X")
     e.bad("quota overflow", "quota", "alice", "16E")
+    e.bad("quota under a byte is not 'no limit'", "quota", "alice",
+          "0.0001K", want="invalid size")
     total = fs_total(e.dir)
     e.bad("quota > partition", "quota", "alice", str(total + 1),
           want="larger than the partition")
@@ -709,9 +713,30 @@ def t_gencert(base):
     cert = open(e.cert).read()
     for args in (["--days", "0"], ["--days", "abc"], ["--days", "-5"],
                  ["--cn", "bad name"], ["--cn", ""], ["--cn", "a" * 65],
+                 ["--cn", "a:b"], ["--cn", "1.2.3.999"], ["--cn", "-a.b"],
+                 ["--cn", "a-.b"], ["--cn", "a..b"], ["--cn", "x." * 2 + "1"],
                  ["--bits", "4096"], ["extra"], ["--days"]):
         e.bad("gencert %r" % args, "gencert", *args)
     check(open(e.cert).read() == cert, "bad gencert left the cert alone")
+    for cn in ("::1", "192.0.2.7", "*.example.org", "x1-y.example"):
+        e.ok("gencert --cn %s" % cn, "gencert", "--cn", cn)
+
+    # The key and certificate change together: a certificate that cannot
+    # be put in place leaves the old key, or no key if there was none.
+    key = open(e.key).read()
+    os.rename(e.cert, e.cert + ".keep")
+    os.makedirs(os.path.join(e.cert, "sub"))
+    rc, out, err = e.run("gencert")
+    check(rc == 1 and "Is a directory" in err, "gencert onto a directory",
+          err)
+    check(open(e.key).read() == key, "the old key stays with its cert")
+    os.unlink(e.key)
+    rc, out, err = e.run("gencert")
+    check(rc == 1 and not os.path.exists(e.key),
+          "no key left without its cert", err)
+    check(not os.path.exists(e.key + ".old"), "no .old key left")
+    shutil.rmtree(e.cert)
+    os.rename(e.cert + ".keep", e.cert)
 
 
 def t_db_safety(base):

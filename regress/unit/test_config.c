@@ -109,6 +109,15 @@ static const struct {
 	{ "proxy_from = [1];\n", "proxy_from: bad prefix \"?\"" },
 	{ "proxy_protocol = true;\nproxy_from = [];\n",
 	    "proxy_from is empty" },
+	/* libconfig 1.5 would cut these to 32 bits: 20000, 16, 0, 900 */
+	{ "\nuid_min = 4294987296;\n", ":2: 4294987296 does not fit in 32" },
+	{ "ledger_slots = 4294967312;\n", "does not fit in 32 bits" },
+	{ "login_fail_delay = -4294967296;\n", "does not fit" },
+	{ "idle_timeout = 0x100000384;\n", "0x100000384 does not fit" },
+	{ "# 99999999999 is a comment\n/* 0x1ffffffff\n */ "
+	    "max_clients = \"x\";\nuid_min = 3000000000;\n",
+	    ":4: 3000000000 does not fit" },
+	{ "uid_min = 99999999999999999999999;\n", "does not fit" },
 };
 
 START_TEST(bad_file)
@@ -132,6 +141,34 @@ START_TEST(missing_file)
 	ck_assert_int_eq(config_load(&c, "/nonexistent/moat.conf", err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/moat.conf"));
+}
+END_TEST
+
+START_TEST(wide_numbers)
+{
+	struct config	c;
+	char		err[512] = "";
+
+	/* written with L they are 64-bit, and the range check sees them */
+	ck_assert_int_eq(load_text("uid_min = 4294987296L;\n", &c, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "4294987296 is out of range"));
+	/* numbers inside strings, comments and names are not numbers */
+	ck_assert_int_eq(load_text("log_level = \"info\"; # 99999999999\n"
+	    "xferlog = \"/tmp/99999999999\";\nmax_per_ip = 7;\n"
+	    "uid_min = 2147483647;\nuid_max = 2147483647;\n", &c, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(c.uid_min, 2147483647);
+}
+END_TEST
+
+START_TEST(directory)
+{
+	struct config	c;
+	char		err[512] = "";
+
+	ck_assert_int_eq(config_load(&c, "/tmp", err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "Is a directory") != NULL, "%s", err);
 }
 END_TEST
 
@@ -160,6 +197,8 @@ main(void)
 	tcase_add_test(tc, good_file);
 	tcase_add_loop_test(tc, bad_file, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, wide_numbers);
+	tcase_add_test(tc, directory);
 	tcase_add_test(tc, listen_parse);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

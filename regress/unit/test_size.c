@@ -26,6 +26,8 @@ static const struct {
 	{ "1.5K", 1536 },
 	{ "0.5G", 512ULL << 20 },
 	{ "1.1K", 1126 },		/* rounds down to whole bytes */
+	{ "0.001K", 1 },
+	{ "0.0K", 0 },
 	{ "15E", 15ULL << 60 },
 	{ "18446744073709551615", UINT64_MAX },
 };
@@ -35,6 +37,7 @@ static const char *bad[] = {
 	"1\n", "K", ".5K", "1.", "1.K", "1.5", "1.5B", "16E", "17E",
 	"18446744073709551616", "99999999999999999999999", "1e3", "0x10",
 	"1,5M", "1.0000000001K", "1Kb2", "1iB", "1KiBB",
+	"0.0001K", "0.0009K",		/* not 0 (no limit), yet under a byte */
 };
 
 START_TEST(test_parse_good)
