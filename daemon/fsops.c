@@ -48,6 +48,7 @@ static const struct {
 	{ EEXIST,	550,	"File exists." },
 	{ ENOTEMPTY,	550,	"Directory not empty." },
 	{ EISDIR,	550,	"Is a directory." },
+	{ ENXIO,	550,	"Not a regular file." },
 	{ ELOOP,	550,	"Too many levels of symbolic links." },
 	{ EXDEV,	550,	"Cannot move across file systems." },
 	{ EBUSY,	550,	"Resource busy." },

@@ -35,6 +35,7 @@
 #include "shared/tls.h"
 
 #define C_ARG		0x01	/* needs an argument */
+#define C_KEEP		0x02	/* leaves a pending REST and ALLO alone */
 
 static const struct command {
 	const char	*verb;
@@ -43,48 +44,48 @@ static const struct command {
 	const char	*help;
 } commands[] = {
 	{ "ABOR", cmd_abor, 0, "abort a transfer" },
-	{ "ALLO", cmd_allo, C_ARG, "reserve space: ALLO <bytes>" },
-	{ "APPE", cmd_appe, C_ARG, "append to a file" },
+	{ "ALLO", cmd_allo, C_ARG | C_KEEP, "reserve space: ALLO <bytes>" },
+	{ "APPE", cmd_appe, C_ARG | C_KEEP, "append to a file" },
 	{ "AUTH", cmd_auth, C_ARG, "AUTH TLS (before login)" },
 	{ "CCC", cmd_ccc, 0, "clear command channel (refused)" },
 	{ "CDUP", cmd_cdup, 0, "change to the parent directory" },
 	{ "CWD", cmd_cwd, C_ARG, "change directory" },
 	{ "DELE", cmd_dele, C_ARG, "delete a file" },
-	{ "EPRT", cmd_eprt, C_ARG, "active data connection: EPRT |af|addr|port|" },
-	{ "EPSV", cmd_epsv, 0, "extended passive mode" },
+	{ "EPRT", cmd_eprt, C_ARG | C_KEEP, "active data connection: EPRT |af|addr|port|" },
+	{ "EPSV", cmd_epsv, C_KEEP, "extended passive mode" },
 	{ "FEAT", cmd_feat, 0, "list features" },
 	{ "HASH", cmd_hash, C_ARG, "digest of a file (OPTS HASH selects)" },
 	{ "HELP", cmd_help, 0, "this help" },
 	{ "LIST", cmd_list, 0, "list a directory (ls -l)" },
-	{ "MDTM", cmd_mdtm, C_ARG, "modification time" },
+	{ "MDTM", cmd_mdtm, C_ARG | C_KEEP, "modification time" },
 	{ "MFMT", cmd_mfmt, C_ARG, "set modification time" },
 	{ "MKD", cmd_mkd, C_ARG, "make a directory" },
 	{ "MLSD", cmd_mlsd, 0, "machine listing of a directory" },
 	{ "MLST", cmd_mlst, 0, "machine listing of one entry" },
-	{ "MODE", cmd_mode, C_ARG, "transfer mode (S only)" },
+	{ "MODE", cmd_mode, C_ARG | C_KEEP, "transfer mode (S only)" },
 	{ "NLST", cmd_nlst, 0, "names in a directory" },
-	{ "NOOP", cmd_noop, 0, "do nothing" },
-	{ "OPTS", cmd_opts, C_ARG, "options: UTF8, MLST, HASH" },
+	{ "NOOP", cmd_noop, C_KEEP, "do nothing" },
+	{ "OPTS", cmd_opts, C_ARG | C_KEEP, "options: UTF8, MLST, HASH" },
 	{ "PASS", cmd_pass, 0, "password" },
-	{ "PASV", cmd_pasv, 0, "passive mode" },
-	{ "PBSZ", cmd_pbsz, C_ARG, "protection buffer size (0)" },
-	{ "PORT", cmd_port, C_ARG, "active data connection: PORT h1,h2,h3,h4,p1,p2" },
-	{ "PROT", cmd_prot, C_ARG, "data protection: P or C" },
+	{ "PASV", cmd_pasv, C_KEEP, "passive mode" },
+	{ "PBSZ", cmd_pbsz, C_ARG | C_KEEP, "protection buffer size (0)" },
+	{ "PORT", cmd_port, C_ARG | C_KEEP, "active data connection: PORT h1,h2,h3,h4,p1,p2" },
+	{ "PROT", cmd_prot, C_ARG | C_KEEP, "data protection: P or C" },
 	{ "PWD", cmd_pwd, 0, "print the current directory" },
 	{ "QUIT", cmd_quit, 0, "log out" },
-	{ "REST", cmd_rest, C_ARG, "restart offset for RETR/STOR" },
-	{ "RETR", cmd_retr, C_ARG, "download a file" },
+	{ "REST", cmd_rest, C_ARG | C_KEEP, "restart offset for RETR/STOR" },
+	{ "RETR", cmd_retr, C_ARG | C_KEEP, "download a file" },
 	{ "RMD", cmd_rmd, C_ARG, "remove an empty directory" },
 	{ "RNFR", cmd_rnfr, C_ARG, "rename from" },
 	{ "RNTO", cmd_rnto, C_ARG, "rename to" },
 	{ "SITE", cmd_site, C_ARG, "SITE HELP, SITE QUOTA" },
-	{ "SIZE", cmd_size, C_ARG, "size of a file" },
-	{ "STAT", cmd_stat, 0, "session status" },
-	{ "STOR", cmd_stor, C_ARG, "upload a file" },
-	{ "STOU", cmd_stou, 0, "upload to a unique name" },
-	{ "STRU", cmd_stru, C_ARG, "file structure (F only)" },
+	{ "SIZE", cmd_size, C_ARG | C_KEEP, "size of a file" },
+	{ "STAT", cmd_stat, C_KEEP, "session status" },
+	{ "STOR", cmd_stor, C_ARG | C_KEEP, "upload a file" },
+	{ "STOU", cmd_stou, C_KEEP, "upload to a unique name" },
+	{ "STRU", cmd_stru, C_ARG | C_KEEP, "file structure (F only)" },
 	{ "SYST", cmd_syst, 0, "system type" },
-	{ "TYPE", cmd_type, C_ARG, "transfer type: A or I" },
+	{ "TYPE", cmd_type, C_ARG | C_KEEP, "transfer type: A or I" },
 	{ "USER", cmd_user, C_ARG, "user name" },
 	{ "XCUP", cmd_cdup, 0, "= CDUP" },
 	{ "XCWD", cmd_cwd, C_ARG, "= CWD" },
@@ -451,10 +452,16 @@ session_dispatch(struct session *s, char *line)
 		    commands[i].fn == cmd_pass ? "PASS ****" : line);
 		atomic_store(&e->last, (int64_t)time(NULL));
 	}
-	/* RNFR must be followed by RNTO; REST by a transfer */
+	/* RNFR must be followed by RNTO; REST (and ALLO) by a transfer, with
+	 * only the data connection's setup between: a REST left over from
+	 * long ago must not cut the file of a later STOR */
 	if (strcmp(commands[i].verb, "RNTO") != 0 &&
 	    strcmp(commands[i].verb, "RNFR") != 0)
 		s->rnfr[0] = '\0';
+	if (!(commands[i].flags & C_KEEP)) {
+		s->rest = 0;
+		s->allo = 0;
+	}
 	commands[i].fn(s, arg);
 	if (e != NULL)
 		(void)strlcpy(e->cmd, "idle", sizeof(e->cmd));

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,37 @@ xfer_end(struct session *s, const char *path, int incoming, uint64_t bytes,
 	atomic_store(&e->xfer_start, 0);
 }
 
+/*
+ * Open the file of a transfer. O_NONBLOCK, so that a FIFO (or a device an
+ * admin left in a home) cannot hold the session in open(); anything but a
+ * regular file is then refused with ENXIO. The descriptor blocks again.
+ */
+static int
+xfer_open(struct session *s, const char *path, int flags, mode_t mode)
+{
+	struct stat	st;
+	int		fd, fl, saved;
+
+	if ((fd = vpath_open(s, path, flags | O_NONBLOCK | O_NOCTTY,
+	    mode)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : ENXIO;
+		goto fail;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		goto fail;
+	return fd;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 /* ASCII type: LF -> CRLF on the way out. */
 static int64_t
 send_ascii(struct session *s, struct dataconn *dc, int fd, uint64_t off)
@@ -106,7 +138,7 @@ cmd_retr(struct session *s, const char *arg)
 	struct dataconn	 dc;
 	struct stat	 st;
 	char		 path[MOAT_PATH_MAX], msg[MOAT_PATH_MAX + 128];
-	uint64_t	 off = s->rest;
+	uint64_t	 off = s->rest, done;
 	int64_t		 sent;
 	int		 fd;
 
@@ -115,13 +147,16 @@ cmd_retr(struct session *s, const char *arg)
 		reply(s, 553, "Bad file name.");
 		return;
 	}
-	if ((fd = vpath_open(s, path, O_RDONLY, 0)) == -1) {
-		fs_reply_errno(s, errno);
+	if ((fd = xfer_open(s, path, O_RDONLY, 0)) == -1) {
+		if (errno == ENXIO || errno == EISDIR)
+			reply(s, 550, "%s: Not a regular file.", arg);
+		else
+			fs_reply_errno(s, errno);
 		return;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
+		fs_reply_errno(s, errno);
 		close(fd);
-		reply(s, 550, "%s: Not a regular file.", arg);
 		return;
 	}
 	if (off > (uint64_t)st.st_size) {
@@ -145,10 +180,12 @@ cmd_retr(struct session *s, const char *arg)
 		sent = data_sendfile(s, &dc, fd, off,
 		    (uint64_t)st.st_size - off);
 	close(fd);
-	xfer_end(s, path, 0, sent > 0 ? (uint64_t)sent : 0, !dc.aborted &&
+	/* a transfer cut short still sent what the scoreboard counted */
+	done = sent >= 0 ? (uint64_t)sent :
+	    atomic_load(&s->sb->e[s->sbidx].xfer_done);
+	xfer_end(s, path, 0, done, !dc.aborted &&
 	    sent == (int64_t)((uint64_t)st.st_size - off));
-	if (sent > 0)
-		s->bytes_out += (uint64_t)sent;
+	s->bytes_out += done;
 	data_close(s, &dc);
 	if (dc.aborted)
 		return;
@@ -199,13 +236,38 @@ store_write(struct session *s, int fd, const char *buf, size_t n,
 	return 0;
 }
 
-/* Open the target of an upload; returns fd and the offset to write at. */
+/* An upload that made its file and then failed before any data: take the
+ * empty file away again (if it is still the one made), then close fd. */
+static void
+store_discard(struct session *s, const char *path, int fd)
+{
+	struct stat	st, now;
+	char		base[NAME_MAX + 1];
+	int		pfd;
+
+	if (fstat(fd, &st) == 0 && st.st_size == 0 &&
+	    (pfd = vpath_parent(s, path, base, sizeof(base))) != -1) {
+		if (fstatat(pfd, base, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino &&
+		    unlinkat(pfd, base, 0) == -1)
+			log_warn("%s: unlink %s", __func__, path);
+		close(pfd);
+	}
+	close(fd);
+}
+
+/*
+ * Open the target of an upload; returns fd and the offset to write at,
+ * and whether this call made the file (*created).
+ */
 static int
 store_open(struct session *s, const char *path, enum store_how how,
-    uint64_t *off, char *uname, size_t ulen)
+    uint64_t *off, char *uname, size_t ulen, int *created)
 {
 	struct stat	st;
 	int		fd, i;
+
+	*created = 0;
 
 	if (how == STORE_UNIQUE) {
 		for (i = 0; i < 100; i++) {
@@ -217,11 +279,12 @@ store_open(struct session *s, const char *path, enum store_how how,
 				errno = ENAMETOOLONG;
 				return -1;
 			}
-			fd = vpath_open(s, cand, O_WRONLY | O_CREAT | O_EXCL,
+			fd = xfer_open(s, cand, O_WRONLY | O_CREAT | O_EXCL,
 			    0644);
 			if (fd != -1) {
 				(void)strlcpy(uname, cand, ulen);
 				*off = 0;
+				*created = 1;
 				return fd;
 			}
 			if (errno != EEXIST)
@@ -229,11 +292,23 @@ store_open(struct session *s, const char *path, enum store_how how,
 		}
 		return -1;
 	}
-	if ((fd = vpath_open(s, path, O_WRONLY | O_CREAT, 0644)) == -1)
+	/* made here (O_EXCL), or there already: a file that vanishes or
+	 * appears meanwhile is tried again */
+	for (i = 0; i < 3; i++) {
+		if ((fd = xfer_open(s, path, O_WRONLY | O_CREAT | O_EXCL,
+		    0644)) != -1) {
+			*created = 1;
+			break;
+		}
+		if (errno != EEXIST ||
+		    (fd = xfer_open(s, path, O_WRONLY, 0)) != -1 ||
+		    errno != ENOENT)
+			break;
+	}
+	if (fd == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
 		close(fd);
-		errno = EISDIR;
 		return -1;
 	}
 	if (how == STORE_APPEND) {
@@ -241,7 +316,10 @@ store_open(struct session *s, const char *path, enum store_how how,
 		return fd;
 	}
 	if (*off > (uint64_t)st.st_size) {
-		close(fd);
+		if (*created)
+			store_discard(s, path, fd);
+		else
+			close(fd);
 		errno = EINVAL;
 		return -1;
 	}
@@ -280,7 +358,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	uint64_t	 off = s->rest, start, used, limit, freeb;
 	struct digest	*dg;
 	ssize_t		 r = 0;
-	int		 fd, werr = 0;
+	int		 fd, werr = 0, created;
 
 	s->rest = 0;
 	if (s->dmode == DATA_NONE) {	/* before the file is cut */
@@ -299,7 +377,8 @@ do_store(struct session *s, const char *arg, enum store_how how)
 		return;
 	}
 	s->allo = 0;
-	if ((fd = store_open(s, path, how, &off, uname, sizeof(uname))) == -1) {
+	if ((fd = store_open(s, path, how, &off, uname, sizeof(uname),
+	    &created)) == -1) {
 		if (errno == EINVAL)
 			reply(s, 554, "Restart offset is past the end of the "
 			    "file.");
@@ -313,7 +392,10 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	} else
 		(void)snprintf(msg, sizeof(msg), "Ok to send data.");
 	if (data_open(s, &dc, msg) == -1) {
-		close(fd);
+		if (created)		/* no half-made upload left behind */
+			store_discard(s, path, fd);
+		else
+			close(fd);
 		return;
 	}
 	if (how == STORE_NEW && store_cut(s, fd, off) == -1) {

@@ -282,6 +282,99 @@ def t_stor_data_fails(d):
     c.close()
 
 
+def t_fifo(d):
+    """A FIFO in the home is no file to transfer: RETR, STOR and APPE of it
+    get 550 at once (they used to block the session in open() for ever)."""
+    p = os.path.join(d.home("alice"), "pipe")
+    os.mkfifo(p)
+    st = os.stat(d.home("alice"))
+    os.chown(p, st.st_uid, st.st_gid)
+    c = Ctl(d, timeout=10)
+    for verb in ("RETR pipe", "STOR pipe", "APPE pipe"):
+        t0 = time.time()
+        c.pasv()
+        code, text = c.cmd(verb)
+        assert code == 550 and "regular" in text, (verb, text)
+        assert time.time() - t0 < 5, verb
+    c.expect("NOOP", 200)
+    c.close()
+
+
+def t_rest_cleared(d):
+    """A REST is for the next transfer only: any other command but the data
+    connection's setup drops it, so it cannot cut a later STOR's file."""
+    p = put_file(d, "data.txt", 0, 0)
+    with open(p, "wb") as f:
+        f.write(b"0123456789")
+    c = Ctl(d)
+    c.expect("TYPE I", 200)
+    c.expect("REST 4", 350)
+    c.expect("PWD", 257)
+    c.expect("SIZE data.txt", 213)
+    c.data("PASV", "LIST")
+    got, (code, text) = c.data("PASV", "STOR data.txt", b"ABC")
+    assert code == 226, text
+    with open(p, "rb") as f:
+        assert f.read() == b"ABC"
+    # REST, then PASV and TYPE: still a resumed upload
+    c.expect("REST 2", 350)
+    c.expect("TYPE I", 200)
+    got, (code, text) = c.data("PASV", "STOR data.txt", b"xyz")
+    assert code == 226, text
+    with open(p, "rb") as f:
+        assert f.read() == b"ABxyz"
+    c.close()
+
+
+def t_failed_upload_leaves_nothing(d):
+    """An upload whose data connection fails (or whose REST is past the
+    end) leaves no new empty file behind; an existing file stays whole."""
+    home = d.home("alice")
+    c = Ctl(d)
+    free = free_port()                  # nobody listens there
+    for verb in ("STOR new.bin", "APPE new2.bin", "STOU"):
+        c.expect("PORT 127,0,0,1,%d,%d" % (free >> 8, free & 255), 200)
+        code, text = c.cmd(verb)
+        if code == 150:
+            code, text = c.resp()
+        assert code == 425, (verb, text)
+    c.pasv()
+    c.expect("REST 100", 350)
+    code, text = c.cmd("STOR ghost.bin")
+    assert code == 554, text
+    assert os.listdir(home) == [], os.listdir(home)
+    c.expect("NOOP", 200)
+    c.close()
+
+
+def xferlog_last(d):
+    with open(os.path.join(d.dir, "xferlog")) as f:
+        return f.read().splitlines()[-1].split()
+
+
+def t_cut_retr_logged(d):
+    """A RETR cut short is logged (xferlog, STAT) with the bytes it sent,
+    marked incomplete."""
+    put_file(d, "c.bin", 64 * MB, 5)
+    f = d.ftp(timeout=20)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd("RETR c.bin")
+    got = 0
+    while got < 4 * MB:
+        got += len(conn.recv(MB))
+    rst_close(conn)
+    try:
+        f.voidresp()
+    except ftplib.all_errors:
+        pass
+    f.voidcmd("NOOP")
+    rec = xferlog_last(d)
+    assert rec[-1] == "i" and rec[-5] == "alice", rec
+    assert int(rec[7]) >= 4 * MB, rec
+    assert "bytes out" in f.sendcmd("STAT")
+    f.quit()
+
+
 def clean_home(d):
     h = d.home("alice")
     for n in os.listdir(h):
@@ -307,7 +400,10 @@ def main():
                                  (t_resume_stor, ("REST",)),
                                  (t_resume_stor, ("APPE",)),
                                  (t_abor, (False,)), (t_abor, (True,)),
-                                 (t_stat_noop_during, ())):
+                                 (t_stat_noop_during, ()), (t_fifo, ()),
+                                 (t_rest_cleared, ()),
+                                 (t_failed_upload_leaves_nothing, ()),
+                                 (t_cut_retr_logged, ())):
                     clean_home(d)
 
                     def case(fn=fn, args=args):
