@@ -47,7 +47,10 @@ tls_probe(const struct config *cfg, const unsigned char *keys)
 
 	switch ((pid = fork())) {
 	case -1:
-		fatal("%s: fork", __func__);
+		/* out of processes (clients can cause that): a reload keeps
+		 * the old configuration rather than end the daemon */
+		log_warn("%s: fork", __func__);
+		return -1;
 	case 0:
 		if (tls_server_ctx(cfg, keys, err, sizeof(err)) == NULL) {
 			log_warnx("TLS: %s", err);
@@ -58,8 +61,10 @@ tls_probe(const struct config *cfg, const unsigned char *keys)
 		break;
 	}
 	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			fatal("%s: waitpid", __func__);
+		if (errno != EINTR) {
+			log_warn("%s: waitpid", __func__);
+			return -1;
+		}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_warnx("TLS: cannot use %s and %s", cfg->tls_cert,
 		    cfg->tls_key);

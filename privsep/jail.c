@@ -6,6 +6,7 @@
  * control connection over (plain) or stays as its TLS relay.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -117,6 +118,72 @@ static const struct {
 };
 
 
+/*
+ * Bound every blocking read and write on the client's socket by the login
+ * deadline: a TLS record left half-sent, or a client that never reads its
+ * replies, cannot hold the jail (and its monitor, and a place under
+ * max_clients) past login_timeout.
+ */
+static void
+jail_bound(struct jail *j)
+{
+	struct timeval	tv;
+	long		left = j->deadline - mono_ms();
+
+	if (left < 1)
+		left = 1;		/* 0 would mean no limit */
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* The client's I/O, plain or TLS, each call bounded by the deadline (a
+ * partial write goes on with what is left of it, not a fresh limit). */
+static ssize_t
+jail_rd(void *ctx, void *buf, size_t n)
+{
+	struct jail	*j = ctx;
+
+	jail_bound(j);
+	if (j->ssl != NULL)
+		return tls_ftpio_ops.rd(j->ssl, buf, n);
+	return read(j->fd, buf, n);
+}
+
+static ssize_t
+jail_wr(void *ctx, const void *buf, size_t n)
+{
+	struct jail	*j = ctx;
+
+	jail_bound(j);
+	if (j->ssl != NULL)
+		return tls_ftpio_ops.wr(j->ssl, buf, n);
+	return write(j->fd, buf, n);
+}
+
+static int
+jail_pending(void *ctx)
+{
+	struct jail	*j = ctx;
+
+	return j->ssl != NULL ? tls_ftpio_ops.pending(j->ssl) : 0;
+}
+
+static const struct ftpio_ops jail_io_ops = { jail_rd, jail_wr,
+	jail_pending };
+
+/* The socket leaves the jail: no limits of the login on it any more. */
+static void
+jail_unbound(struct jail *j)
+{
+	struct timeval	tv;
+
+	memset(&tv, 0, sizeof(tv));
+	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 static void
 jail_exit(struct jail *j, int code, const char *msg)
 {
@@ -209,9 +276,6 @@ jail_pass(struct jail *j, const char *arg)
 static void
 jail_auth(struct jail *j, const char *arg)
 {
-	struct timeval	tv;
-	long		left;
-
 	if (strcasecmp(arg, "TLS") != 0 && strcasecmp(arg, "SSL") != 0 &&
 	    strcasecmp(arg, "TLS-C") != 0) {
 		jail_reply(j, 504, "AUTH %s not supported.",
@@ -232,21 +296,14 @@ jail_auth(struct jail *j, const char *arg)
 	j->io.inlen = 0;
 	if ((j->ssl = SSL_new(j->ctx)) == NULL || SSL_set_fd(j->ssl, j->fd) != 1)
 		fatalx("%s: %s", __func__, tls_errstr());
-	left = j->deadline - mono_ms();
-	if (left < 1000)
-		left = 1000;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = 0;
-	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	jail_bound(j);
 	if (SSL_accept(j->ssl) != 1) {
 		log_info("TLS handshake failed: %s", tls_errstr());
 		SSL_free(j->ssl);
 		j->ssl = NULL;
 		_exit(0);
 	}
-	memset(&tv, 0, sizeof(tv));
-	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ftpio_init(&j->io, j->fd, &tls_ftpio_ops, j->ssl);
+	ftpio_init(&j->io, j->fd, &jail_io_ops, j);
 	log_debug("TLS on: %s %s", SSL_get_version(j->ssl),
 	    SSL_get_cipher_name(j->ssl));
 }
@@ -345,6 +402,7 @@ jail_handoff(struct jail *j)
 	memcpy(h.token, j->token, sizeof(h.token));
 	h.npending = (uint32_t)j->io.inlen;
 	memcpy(h.pending, j->io.in, j->io.inlen);
+	jail_unbound(j);	/* the session (or the relay) sets its own */
 	if (j->ssl == NULL) {
 		if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), j->fd) == -1)
 			fatal("%s: send", __func__);
@@ -359,6 +417,10 @@ jail_handoff(struct jail *j)
 	close(sp[1]);
 	close(rp[1]);
 	close(j->sock);
+	/* the relay outlives the session by the moment it takes to pass on
+	 * its last reply (221): it ends on the plaintext side's EOF */
+	if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) == -1)
+		fatal("PR_SET_PDEATHSIG");
 	jail_relay(j, sp[0], rp[0]);
 }
 
@@ -672,6 +734,13 @@ jail_run(struct monitor_args *ma, int sock)
 	}
 	if (ma->root)
 		sandbox_drop(ma->cfg->jail_dir, ma->jail_uid, ma->jail_gid);
+	/* a jail dies with its monitor (whatever ends that), never outlives
+	 * it as an orphan holding a client; set after the drop, which clears
+	 * it, and checked once against a monitor already gone */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		fatal("PR_SET_PDEATHSIG");
+	if (getppid() != ma->monitor_pid)
+		_exit(0);
 	sandbox_common(ROLE_JAIL);
 	if (j.fd != -1)
 		setproctitle("[jail] %s", ma->peerstr);
@@ -680,7 +749,7 @@ jail_run(struct monitor_args *ma, int sock)
 	sandbox_seccomp_jail();
 	if (j.fd == -1)
 		jail_wait_conn(&j);
-	ftpio_init(&j.io, j.fd, NULL, NULL);
+	ftpio_init(&j.io, j.fd, &jail_io_ops, &j);
 	j.deadline = mono_ms() + ma->cfg->login_timeout * 1000L;
 	jail_reply(&j, 220, "moatftpd ready.");
 	jail_loop(&j);
@@ -698,7 +767,7 @@ jail_fuzz(const struct config *cfg, int fd, int sock)
 	j.cfg = cfg;
 	j.sock = sock;
 	j.fd = fd;
-	ftpio_init(&j.io, j.fd, NULL, NULL);
+	ftpio_init(&j.io, j.fd, &jail_io_ops, &j);
 	j.deadline = mono_ms() + cfg->login_timeout * 1000L;
 	if (setjmp(jail_fuzz_env) == 0)
 		jail_loop(&j);

@@ -202,6 +202,7 @@ monitor_start(struct monitor_args *ma, int *sock, int keep_fd)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("%s: socketpair", __func__);
+	ma->monitor_pid = getpid();
 	switch ((jail = fork())) {
 	case -1:
 		fatal("%s: fork", __func__);

@@ -71,6 +71,7 @@ struct monitor_args {
 	SSL_CTX			*data_ctx;	/* for the session */
 	session_entry_fn	 session_entry;
 	int			 xferlog_fd;	/* the session's; the jail closes it */
+	pid_t			 monitor_pid;	/* the jail's parent */
 };
 
 /* Serve the connection ma->ctlfd: fork its jail, check the login, become

@@ -17,6 +17,7 @@
  * handler once its filter is in force.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -347,6 +348,12 @@ sandbox_seccomp_jail(void)
 
 	ALLOW(ctx, jail_allow);
 	allow_socket(ctx, unix_family, 1);	/* syslog(3) reconnecting */
+	/* prctl only to clear its parent-death signal, on becoming the relay
+	 * (see jail_handoff) */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,
+	    SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG),
+	    SCMP_A1(SCMP_CMP_EQ, 0)) != 0)
+		fatalx("%s: seccomp_rule_add prctl", __func__);
 	load(ctx, "jail");
 }
 

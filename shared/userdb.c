@@ -302,6 +302,16 @@ userdb_load(struct userdb *db, const char *path, char *err, size_t errlen)
 		    "not a regular file");
 		goto done;
 	}
+	/* whoever may write the db may make any account: only its owner,
+	 * the user reading it (root for the daemon and moatadm as root),
+	 * checked on the file read, at start, reload and re-read alike */
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		errno = EPERM;
+		rv = userdb_seterr(err, errlen, "%s: must be owned by uid %u "
+		    "and not group or world writable", path,
+		    (unsigned)geteuid());
+		goto done;
+	}
 	bufsz = (size_t)st.st_size + 1;
 	if ((buf = malloc(bufsz)) == NULL) {
 		rv = userdb_seterr(err, errlen, "%s: out of memory", path);

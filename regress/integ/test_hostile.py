@@ -9,12 +9,14 @@ a normal login still works and the master's pid is unchanged.
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
 import unicodedata
 
-from moatlib import IS_ROOT, SLOW, Daemon, Runner
+from moatlib import (IS_ROOT, SLOW, Daemon, Runner, expect_error,  # noqa
+                     proc_title)
 
 TIMEOUT = 10
 
@@ -653,6 +655,23 @@ def t_reload_broken_db():
         assert d.read_log().count("keeping the old user db") == n0 + 2
         healthy(d, PID)
         log("missing user db at SIGHUP: old one kept, logged, login works")
+        os.rename(db + ".away", db)
+        # a db others may write: whoever wrote it could be anyone, with
+        # any uid and home; the account it adds must not log in
+        alice = [ln for ln in good.decode().splitlines()
+                 if ln.startswith("alice:")][0].split(":")
+        alice[0], alice[2], alice[3] = "mallory", "4242", "4242"
+        with open(db, "ab") as f:
+            f.write((":".join(alice) + "\n").encode())
+        os.chmod(db, 0o666)
+        d.signal(signal.SIGHUP)
+        until(lambda: d.read_log().count("keeping the old user db") >= n0 + 3)
+        assert "not group or world writable" in d.read_log()
+        f = d.ftp(login=False)
+        expect_error(530, f.login, "mallory", d.passwords["alice"])
+        f.close()
+        healthy(d, PID)
+        log("writable user db at SIGHUP: refused, old one kept")
     finally:
         if os.path.exists(db + ".away"):
             os.rename(db + ".away", db)
@@ -660,6 +679,91 @@ def t_reload_broken_db():
             f.write(good)
         os.chmod(db, st.st_mode & 0o777)
         os.chown(db, st.st_uid, st.st_gid)
+
+
+def closed_after(sock, secs):
+    """Seconds until the server closes sock (reading whatever comes), or
+    None if it is still open after secs."""
+    t0 = time.time()
+    sock.settimeout(0.2)
+    while time.time() - t0 < secs:
+        try:
+            if sock.recv(65536) == b"":
+                return time.time() - t0
+        except socket.timeout:
+            continue
+        except OSError:
+            return time.time() - t0
+    return None
+
+
+def t_login_deadline_blocked():
+    """login_timeout also ends a jail blocked inside a read or a write: a
+    TLS record left half-sent after AUTH TLS, and a client that pipelines
+    commands and never reads the replies. (The monitor's backstop came only
+    after login_timeout + max_login_failures * login_fail_delay + 5 s.)"""
+    d = Daemon(tls=True, extra={"login_timeout": "3",
+                                "login_fail_delay": "3",
+                                "max_login_failures": "3"}).start()
+    try:
+        s = socket.create_connection(("127.0.0.1", d.port), TIMEOUT)
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"220")
+        s.sendall(b"AUTH TLS\r\n")
+        assert f.readline().startswith(b"234")
+        ctx = ssl.create_default_context(cafile=d.cert)
+        t = ctx.wrap_socket(s, server_hostname="localhost")
+        t0 = time.time()
+        raw = socket.socket(fileno=os.dup(t.fileno()))
+        raw.sendall(b"\x17\x03\x03\x00\x40")   # a record's header only
+        took = closed_after(raw, 12)
+        raw.close()
+        t.close()
+        assert took is not None and time.time() - t0 < 6.5, took
+        log("half a TLS record: closed after %.1f s (login_timeout 3)"
+            % took)
+
+        s = socket.create_connection(("127.0.0.1", d.port), TIMEOUT)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(0.5)
+        t0 = time.time()
+        sent = 0
+        while time.time() - t0 < 12 and sent < 64 << 20:
+            try:
+                sent += s.send(b"HELP\r\n" * 1024)
+            except socket.timeout:
+                continue            # the server is not reading: go on
+            except OSError:
+                break               # reset: the server closed
+        took = time.time() - t0
+        s.close()
+        assert took < 6.5, (took, sent)
+        log("a client that never reads: cut after %.1f s" % took)
+        healthy(d)
+    finally:
+        d.stop()
+
+
+def t_jail_dies_with_monitor():
+    """A pre-login jail never outlives its monitor (it would hold the
+    client for as long as the client likes)."""
+    d = Daemon(extra={"login_timeout": "60", "prefork_spares": "0"}).start()
+    try:
+        s = socket.create_connection(("127.0.0.1", d.port), TIMEOUT)
+        assert s.makefile("rb").readline().startswith(b"220")
+        kids = d.children()
+        mon = [k for k in kids if b"[monitor]" in proc_title(k)]
+        jail = [k for k in kids if b"[jail]" in proc_title(k)]
+        assert len(mon) == 1 and len(jail) == 1, kids
+        os.kill(mon[0], signal.SIGKILL)
+        until(lambda: not os.path.exists("/proc/%d" % jail[0]) or
+              b"(Z)" in open("/proc/%d/stat" % jail[0], "rb").read(), 5)
+        assert closed_after(s, 5) is not None
+        s.close()
+        log("monitor killed: its jail is gone and the client closed")
+        healthy(d)
+    finally:
+        d.stop()
 
 
 def t_sighup_under_load():
@@ -733,6 +837,7 @@ def main():
               t_telnet_iac, t_every_command_before_login, t_pipelined,
               t_ten_thousand_commands, t_port_bounce, t_pasv_theft,
               t_pasv_nobody_connects, t_reload_broken_db,
+              t_login_deadline_blocked, t_jail_dies_with_monitor,
               t_sighup_under_load, t_bruteforce, t_slowloris,
               t_kill_during_stor, t_disk_full, t_refuses_writable_files):
         run.run(t)

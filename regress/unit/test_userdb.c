@@ -352,6 +352,16 @@ START_TEST(test_load_errors)
 	(void)snprintf(want, sizeof(want), "%s:2: bad flags", dbpath);
 	ck_assert_str_eq(err, want);
 	ck_assert_int_eq(userdb_load(&db, tmpdir, err, sizeof(err)), -1);
+	/* a db others may write is no db: any of them could add an account */
+	spew(dbpath, "a:x:1:1:0:-:/h\n");
+	ck_assert_int_eq(chmod(dbpath, 0620), 0);
+	ck_assert_int_eq(userdb_load(&db, dbpath, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not group or world writable"));
+	ck_assert_int_eq(chmod(dbpath, 0602), 0);
+	ck_assert_int_eq(userdb_load(&db, dbpath, err, sizeof(err)), -1);
+	ck_assert_int_eq(chmod(dbpath, 0644), 0);
+	ck_assert_int_eq(userdb_load(&db, dbpath, err, sizeof(err)), 0);
+	userdb_free(&db);
 }
 END_TEST
 
