@@ -463,10 +463,11 @@ data_tls_relay(struct session *s, struct dataconn *dc)
 	return 0;
 }
 
-/* The relayed upload reached its end: did the client close it properly?
- * The relay says so before it closes our end. 0 yes, -1 no. */
+/* A relayed transfer reached its end: did the client close the upload
+ * properly, or take the whole download? The relay says so (before it
+ * closes our end). 0 yes, -1 no. */
 static int
-data_relay_done(struct session *s, struct dataconn *dc)
+data_relay_done(struct session *s, struct dataconn *dc, int ms)
 {
 	struct msg_data_done	dd;
 	struct ipc_msg		m;
@@ -475,7 +476,7 @@ data_relay_done(struct session *s, struct dataconn *dc)
 	for (;;) {
 		pfd.fd = s->relayfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 5000) != 1 || ipc_recv(s->relayfd, &m) != 1)
+		if (poll(&pfd, 1, ms) != 1 || ipc_recv(s->relayfd, &m) != 1)
 			break;
 		if (m.fd != -1)			/* none expected: never kept */
 			close(m.fd);
@@ -530,9 +531,8 @@ data_tls(struct session *s, struct dataconn *dc)
 			    "failed.");
 		return -1;
 	}
-	/* the socket stays blocking under OpenSSL: a client that stops
-	 * reading or writing must still time out, not pin the session */
-	(void)setsockopt(dc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* data_open makes the socket non-blocking: data_wait's poll bounds
+	 * every later wait by data_timeout */
 	return 0;
 }
 
@@ -581,9 +581,10 @@ data_open(struct session *s, struct dataconn *dc, const char *what)
 		dc->fd = -1;
 		return -1;
 	}
-	/* never block in write/sendfile: ABOR, STAT, NOOP must get through */
-	if (dc->ssl == NULL && fcntl(dc->fd, F_SETFL, fcntl(dc->fd, F_GETFL) |
-	    O_NONBLOCK) == -1)
+	/* never block in write/sendfile or SSL_write: ABOR, STAT and NOOP
+	 * must get through while a client stops reading (data_wait watches
+	 * the control channel whenever the data socket would block) */
+	if (fcntl(dc->fd, F_SETFL, fcntl(dc->fd, F_GETFL) | O_NONBLOCK) == -1)
 		log_warn("%s: O_NONBLOCK", __func__);
 	return 0;
 }
@@ -608,6 +609,7 @@ data_check_control(struct session *s, struct dataconn *dc)
 	if (!ftpio_buffered(&s->io) && ftpio_fill(&s->io) <= 0 &&
 	    s->io.eof) {
 		dc->aborted = 1;	/* client gone */
+		dc->ctl_gone = 1;
 		return 1;
 	}
 	while (ftpio_buffered(&s->io)) {
@@ -685,12 +687,25 @@ data_write(struct session *s, struct dataconn *dc, const void *buf, size_t n)
 	ssize_t		 r;
 
 	while (n > 0) {
-		if (data_wait(s, dc, POLLOUT) == -1)
-			return -1;
 		if (dc->ssl != NULL) {
-			if (SSL_write_ex(dc->ssl, p, n, &w) != 1)
-				return -1;
+			/* non-blocking: on WANT_WRITE wait (and watch the
+			 * control channel), then retry with the same buffer */
+			if (SSL_write_ex(dc->ssl, p, n, &w) != 1) {
+				int e = SSL_get_error(dc->ssl, 0);
+
+				if (e != SSL_ERROR_WANT_WRITE &&
+				    e != SSL_ERROR_WANT_READ) {
+					ERR_clear_error();
+					return -1;
+				}
+				if (data_wait(s, dc, e == SSL_ERROR_WANT_READ ?
+				    POLLIN : POLLOUT) == -1)
+					return -1;
+				continue;
+			}
 		} else {
+			if (data_wait(s, dc, POLLOUT) == -1)
+				return -1;
 			r = write(dc->fd, p, n);
 			if (r == -1 && (errno == EINTR || errno == EAGAIN))
 				continue;
@@ -773,7 +788,7 @@ data_read(struct session *s, struct dataconn *dc, void *buf, size_t n)
 		if (r > 0)
 			account(s, (size_t)r);
 		if (r == 0 && dc->relayed)
-			return data_relay_done(s, dc);
+			return data_relay_done(s, dc, 5000);
 		return r;
 	}
 }
@@ -820,13 +835,40 @@ data_sendfile(struct session *s, struct dataconn *dc, int fd, uint64_t off,
 	return (int64_t)sent;
 }
 
+int
+data_finish(struct session *s, struct dataconn *dc)
+{
+	if (!dc->relayed)
+		return 0;
+	/* our end is done; the relay flushes, sends close_notify, answers */
+	if (shutdown(dc->fd, SHUT_WR) == -1)
+		return -1;
+	return data_relay_done(s, dc, (int)(s->cfg->data_timeout + 5) * 1000);
+}
+
+/* Send close_notify on the non-blocking data socket, waiting at most
+ * data_timeout for room; a client that reads nothing more gets none. */
+static void
+tls_close_notify(struct session *s, struct dataconn *dc)
+{
+	struct pollfd	pfd;
+
+	while (SSL_shutdown(dc->ssl) < 0 &&
+	    SSL_get_error(dc->ssl, -1) == SSL_ERROR_WANT_WRITE) {
+		pfd.fd = dc->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, (int)(s->cfg->data_timeout * 1000)) != 1)
+			break;
+	}
+	ERR_clear_error();
+}
+
 void
 data_close(struct session *s, struct dataconn *dc)
 {
-	(void)s;
 	if (dc->ssl != NULL) {
 		if (!dc->aborted)
-			(void)SSL_shutdown(dc->ssl);
+			tls_close_notify(s, dc);
 		SSL_free(dc->ssl);
 		dc->ssl = NULL;
 	}
@@ -835,6 +877,7 @@ data_close(struct session *s, struct dataconn *dc)
 	dc->fd = -1;
 	if (dc->aborted) {
 		reply(s, 426, "Connection closed; transfer aborted.");
-		reply(s, 226, "ABOR command successful.");
+		if (!dc->ctl_gone)	/* the 226 answers a real ABOR only */
+			reply(s, 226, "ABOR command successful.");
 	}
 }

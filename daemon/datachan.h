@@ -11,7 +11,10 @@ struct session;
 struct dataconn {
 	int	 fd;
 	SSL	*ssl;
-	int	 aborted;	/* ABOR seen on the control channel */
+	int	 aborted;	/* ABOR seen on the control channel, or
+				   the control channel gone (ctl_gone) */
+	int	 ctl_gone;	/* no ABOR: the client (or a signal) ended
+				   the control channel's input */
 	int	 ctl_held;	/* another command waits for the transfer's
 				   end: stop watching the control channel */
 	int	 relayed;	/* TLS is done by the relay; fd is plaintext */
@@ -36,6 +39,9 @@ ssize_t	data_read(struct session *s, struct dataconn *dc, void *buf, size_t n);
  * -1 on error/ABOR. */
 int64_t	data_sendfile(struct session *s, struct dataconn *dc, int fd,
 	    uint64_t off, uint64_t len);
+/* A download is all written: through the TLS relay, wait until the relay
+ * says the client took it all (close_notify sent). 0, or -1: it did not. */
+int	data_finish(struct session *s, struct dataconn *dc);
 /* Close; clean TLS shutdown when ok. Resets the data mode. */
 void	data_close(struct session *s, struct dataconn *dc);
 /* Answer commands that came in during a transfer (ABOR, STAT, NOOP);

@@ -180,6 +180,11 @@ cmd_retr(struct session *s, const char *arg)
 		sent = data_sendfile(s, &dc, fd, off,
 		    (uint64_t)st.st_size - off);
 	close(fd);
+	if (!dc.aborted && sent == (int64_t)((uint64_t)st.st_size - off) &&
+	    data_finish(s, &dc) == -1) {
+		log_warnx("RETR %s: the client did not take it all", path);
+		sent = -1;
+	}
 	/* a transfer cut short still sent what the scoreboard counted */
 	done = sent >= 0 ? (uint64_t)sent :
 	    atomic_load(&s->sb->e[s->sbidx].xfer_done);

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,9 +69,13 @@ struct jail {
 /* A data connection relayed for the session after login. */
 struct drelay {
 	SSL	*ssl;		/* NULL: slot free */
-	int	 fd;		/* the client's data socket */
+	int	 fd;		/* the client's data socket (non-blocking) */
 	int	 plain;		/* to the session */
 	uint32_t id;
+	char	 wbuf[16384];	/* download bytes SSL_write has not taken */
+	size_t	 wlen;
+	int	 plain_eof;	/* the session sent all: flush, close_notify */
+	long	 deadline;	/* mono_ms: the client must take data by then */
 };
 #define RELAY_MAX	4
 
@@ -91,9 +96,11 @@ static void	jail_handoff(struct jail *) __attribute__((noreturn));
 static void	jail_relay(struct jail *, int, int) __attribute__((noreturn));
 static int	relay_data_start(struct jail *, int, struct drelay *);
 static void	relay_data_end(struct drelay *, int);
-static void	relay_data_done(int, struct drelay *, int);
+static void	relay_data_done(int, struct drelay *, int, int);
 static int	relay_send(int, const char *, size_t);
-static void	relay_data_step(int, struct drelay *, short, short);
+static void	relay_data_step(struct jail *, int, struct drelay *, short,
+		    short);
+static void	relay_data_flush(struct jail *, int, struct drelay *);
 static void	relay_timeouts(int, long);
 static void	jail_exit(struct jail *, int, const char *)
 		    __attribute__((noreturn));
@@ -506,9 +513,17 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 	log_debug("data TLS in the relay: %s %s, %s", SSL_get_version(d->ssl),
 	    SSL_get_cipher_name(d->ssl), SSL_session_reused(d->ssl) ?
 	    "resumed" : "full handshake");
+	/* from now on no write may block the relay (and with it the
+	 * control channel): a client that stops reading is waited for in
+	 * poll, up to data_timeout */
+	if (fcntl(m.fd, F_SETFL, O_RDWR | O_NONBLOCK) == -1)
+		log_warn("%s: O_NONBLOCK", __func__);
 	d->fd = m.fd;
 	d->plain = sp[0];
 	d->id = ++lastid;
+	d->wlen = 0;
+	d->plain_eof = 0;
+	d->deadline = 0;
 	if (ipc_send(rsock, MSG_DATA_TLS_OK, &d->id, sizeof(d->id), sp[1])
 	    == -1) {
 		close(sp[1]);
@@ -531,10 +546,12 @@ relay_data_end(struct drelay *d, int notify)
 	d->fd = d->plain = -1;
 }
 
-/* The client's side ended: tell the session how, then end the relay, so an
- * upload cut by a reset is not taken for a whole one. */
+/* The data connection ended: tell the session how (ok: the client closed
+ * an upload with close_notify, or took a whole download), so that a cut
+ * one is not taken for a whole one; then end the relay (notify: send our
+ * close_notify). */
 static void
-relay_data_done(int rsock, struct drelay *d, int ok)
+relay_data_done(int rsock, struct drelay *d, int ok, int notify)
 {
 	struct msg_data_done	dd;
 
@@ -542,7 +559,7 @@ relay_data_done(int rsock, struct drelay *d, int ok)
 	dd.ok = ok;
 	if (rsock != -1)
 		(void)ipc_send(rsock, MSG_DATA_DONE, &dd, sizeof(dd), -1);
-	relay_data_end(d, ok);
+	relay_data_end(d, notify);
 }
 
 /* Write all of buf to a plaintext socket. */
@@ -563,10 +580,57 @@ relay_send(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * A download: hand what the session sent to SSL_write, which may not take
+ * it yet (the client is slow); once the session has sent all, send
+ * close_notify and tell the session the client has it all.
+ */
+static void
+relay_data_flush(struct jail *j, int rsock, struct drelay *d)
+{
+	size_t	n;
+	int	e, r;
+
+	if (d->wlen > 0) {
+		if (SSL_write_ex(d->ssl, d->wbuf, d->wlen, &n) == 1) {
+			d->wlen = 0;
+			d->deadline = 0;
+		} else {
+			e = SSL_get_error(d->ssl, 0);
+			ERR_clear_error();
+			if (e != SSL_ERROR_WANT_WRITE &&
+			    e != SSL_ERROR_WANT_READ) {
+				relay_data_done(rsock, d, 0, 0);
+				return;
+			}
+			if (d->deadline == 0)
+				d->deadline = mono_ms() +
+				    j->cfg->data_timeout * 1000L;
+			return;
+		}
+	}
+	if (!d->plain_eof)
+		return;
+	if ((r = SSL_shutdown(d->ssl)) < 0) {
+		e = SSL_get_error(d->ssl, r);
+		ERR_clear_error();
+		if (e == SSL_ERROR_WANT_WRITE) {
+			if (d->deadline == 0)
+				d->deadline = mono_ms() +
+				    j->cfg->data_timeout * 1000L;
+			return;
+		}
+		relay_data_done(rsock, d, 0, 0);
+		return;
+	}
+	relay_data_done(rsock, d, 1, 0);	/* close_notify is out */
+}
+
 /* One round of a data relay after poll: TLS -> plaintext (an upload) and
  * plaintext -> TLS (a download). */
 static void
-relay_data_step(int rsock, struct drelay *d, short tlsev, short plainev)
+relay_data_step(struct jail *j, int rsock, struct drelay *d, short tlsev,
+    short plainev)
 {
 	static char	buf[16384];
 	size_t		n;
@@ -577,29 +641,33 @@ relay_data_step(int rsock, struct drelay *d, short tlsev, short plainev)
 		if (SSL_read_ex(d->ssl, buf, sizeof(buf), &n) != 1) {
 			e = SSL_get_error(d->ssl, 0);
 			ERR_clear_error();
-			if (e != SSL_ERROR_WANT_READ)
+			if (e != SSL_ERROR_WANT_READ &&
+			    e != SSL_ERROR_WANT_WRITE) {
 				relay_data_done(rsock, d,
+				    e == SSL_ERROR_ZERO_RETURN,
 				    e == SSL_ERROR_ZERO_RETURN);
-			return;
-		}
-		if (relay_send(d->plain, buf, n) == -1) {
+				return;
+			}
+		} else if (relay_send(d->plain, buf, n) == -1) {
 			relay_data_end(d, 0);
 			return;
 		}
 	}
-	if (plainev & (POLLIN | POLLHUP | POLLERR)) {
-		r = read(d->plain, buf, sizeof(buf));
+	if (d->wlen == 0 && !d->plain_eof &&
+	    (plainev & (POLLIN | POLLHUP | POLLERR))) {
+		r = read(d->plain, d->wbuf, sizeof(d->wbuf));
 		if (r == -1 && errno == EINTR)
 			return;
-		if (r <= 0) {
-			relay_data_end(d, r == 0);
+		if (r == -1) {
+			relay_data_done(rsock, d, 0, 0);
 			return;
 		}
-		if (SSL_write_ex(d->ssl, buf, (size_t)r, &n) != 1) {
-			ERR_clear_error();
-			relay_data_end(d, 0);
-		}
+		if (r == 0)
+			d->plain_eof = 1;
+		d->wlen = (size_t)r;
 	}
+	if (d->wlen > 0 || d->plain_eof)
+		relay_data_flush(j, rsock, d);
 }
 
 /*
@@ -614,7 +682,8 @@ jail_relay(struct jail *j, int plain, int rsock)
 	struct pollfd	pfd[3 + 2 * RELAY_MAX];
 	size_t		n;
 	ssize_t		r;
-	int		i, pending;
+	long		now;
+	int		i, pending, wait;
 
 	setproctitle("[relay]");
 	/* a client stuck in a TLS record cannot hold the relay for ever; the
@@ -623,9 +692,14 @@ jail_relay(struct jail *j, int plain, int rsock)
 	for (i = 0; i < RELAY_MAX; i++) {
 		dr[i].ssl = NULL;
 		dr[i].fd = dr[i].plain = -1;
+		dr[i].wlen = 0;
+		dr[i].plain_eof = 0;
+		dr[i].deadline = 0;
 	}
 	for (;;) {
 		pending = SSL_pending(j->ssl) > 0;
+		wait = -1;
+		now = mono_ms();
 		pfd[0].fd = j->fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = plain;
@@ -633,14 +707,29 @@ jail_relay(struct jail *j, int plain, int rsock)
 		pfd[2].fd = rsock;
 		pfd[2].events = POLLIN;
 		for (i = 0; i < RELAY_MAX; i++) {
-			pfd[3 + 2 * i].fd = dr[i].fd;
-			pfd[3 + 2 * i].events = POLLIN;
-			pfd[4 + 2 * i].fd = dr[i].plain;
+			struct drelay *d = &dr[i];
+			int flushing = d->wlen > 0 || d->plain_eof;
+
+			/* a download's client that took nothing more for
+			 * data_timeout: the download failed */
+			if (d->ssl != NULL && d->deadline != 0 &&
+			    now >= d->deadline) {
+				log_info("relayed download: the client took "
+				    "no data for %ld s", j->cfg->data_timeout);
+				relay_data_done(rsock, d, 0, 0);
+			}
+			pfd[3 + 2 * i].fd = d->fd;
+			pfd[3 + 2 * i].events = POLLIN |
+			    (flushing ? POLLOUT : 0);
+			pfd[4 + 2 * i].fd = flushing ? -1 : d->plain;
 			pfd[4 + 2 * i].events = POLLIN;
-			if (dr[i].ssl != NULL && SSL_pending(dr[i].ssl) > 0)
+			if (d->ssl != NULL && SSL_pending(d->ssl) > 0)
 				pending = 1;
+			if (d->ssl != NULL && d->deadline != 0 &&
+			    (wait == -1 || d->deadline - now < wait))
+				wait = (int)(d->deadline - now);
 		}
-		if (poll(pfd, 3 + 2 * RELAY_MAX, pending ? 0 : -1) == -1) {
+		if (poll(pfd, 3 + 2 * RELAY_MAX, pending ? 0 : wait) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -665,7 +754,7 @@ jail_relay(struct jail *j, int plain, int rsock)
 		}
 		for (i = 0; i < RELAY_MAX; i++)
 			if (dr[i].ssl != NULL)
-				relay_data_step(rsock, &dr[i],
+				relay_data_step(j, rsock, &dr[i],
 				    pfd[3 + 2 * i].revents,
 				    pfd[4 + 2 * i].revents);
 		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR) &&

@@ -354,6 +354,11 @@ sandbox_seccomp_jail(void)
 	    SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG),
 	    SCMP_A1(SCMP_CMP_EQ, 0)) != 0)
 		fatalx("%s: seccomp_rule_add prctl", __func__);
+	/* fcntl only to make a relayed data socket non-blocking */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2,
+	    SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+	    SCMP_A2(SCMP_CMP_EQ, O_RDWR | O_NONBLOCK)) != 0)
+		fatalx("%s: seccomp_rule_add fcntl", __func__);
 	load(ctx, "jail");
 }
 

@@ -591,6 +591,81 @@ def upload_reset(reuse):
         d.stop()
 
 
+def abor_not_reading(reuse):
+    """ABOR during a TLS download whose client has stopped reading is
+    answered at once (426, 226), in the session's own TLS and through the
+    relay; neither blocks in a write the client will never take."""
+    extra = {"data_timeout": "30"}
+    if not reuse:
+        extra.update(NOREUSE)
+    d = Daemon(tls=True, extra=extra).start()
+    try:
+        p = os.path.join(d.home("alice"), "big.bin")
+        with open(p, "wb") as fh:
+            fh.write(random.Random(4).randbytes(64 << 20))
+        st = os.stat(d.home("alice"))
+        os.chown(p, st.st_uid, st.st_gid)
+        f = d.ftp(timeout=20) if reuse else stock(d)
+        conn = f.transfercmd("RETR big.bin")
+        got = 0
+        while got < 4 << 20:
+            got += len(conn.recv(1 << 16))
+        time.sleep(1)                   # the server's buffers fill up
+        t0 = time.time()
+        f.sock.sendall(b"ABOR\r\n")
+        r1 = f.getline()
+        r2 = f.getline()
+        took = time.time() - t0
+        assert r1[:3] == "426" and r2[:3] == "226", (r1, r2)
+        assert took < 5, took
+        conn.close()
+        assert f.voidcmd("NOOP").startswith("200")
+        f.quit()
+        no_crash(d)
+    finally:
+        d.stop()
+
+
+def relayed_download_reset():
+    """A relayed download that the client resets before it took it all is
+    no success (426, and xferlog says incomplete), although the session
+    wrote the whole file to the relay: the session waits for the relay to
+    say the client has it all."""
+    d = Daemon(tls=True, extra=NOREUSE).start()
+    try:
+        p = os.path.join(d.home("alice"), "f.bin")
+        with open(p, "wb") as fh:
+            fh.write(random.Random(5).randbytes(200 * 1024))
+        st = os.stat(d.home("alice"))
+        os.chown(p, st.st_uid, st.st_gid)
+        f = stock(d)
+        host, port = f.makepasv()
+        ds = socket.socket()
+        ds.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        ds.connect((host, port))
+        f.putcmd("RETR f.bin")
+        assert f.getresp()[:3] == "150"
+        t = d.ssl_context().wrap_socket(ds, server_hostname="localhost")
+        time.sleep(2)                   # read nothing, then a reset
+        t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        t.close()
+        try:
+            resp = f.getresp()
+        except ftplib.all_errors as e:
+            resp = str(e)
+        assert resp[:3] == "426", resp
+        assert RELAYED in d.read_log()
+        with open(os.path.join(d.dir, "xferlog")) as fh:
+            rec = fh.read().splitlines()[-1].split()
+        assert rec[8] == "/f.bin" and rec[-1] == "i", rec
+        ftplib_roundtrip(d, f)          # and a whole one is complete
+        f.quit()
+        no_crash(d)
+    finally:
+        d.stop()
+
+
 # -- failed logins -------------------------------------------------------------
 
 def login_failures():
@@ -733,6 +808,9 @@ run(bad_data_tls, True)
 run(bad_data_tls, False)
 run(upload_reset, True)
 run(upload_reset, False)
+run(abor_not_reading, True)
+run(abor_not_reading, False)
+run(relayed_download_reset)
 run(login_failures)
 if IS_ROOT:
     run(process_identity)

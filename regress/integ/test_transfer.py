@@ -6,6 +6,7 @@ import ftplib
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -13,7 +14,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import Daemon, Runner, free_port, make_file, sha256_file  # noqa: E402
+from moatlib import (Daemon, Runner, free_port, make_file,  # noqa: E402
+                     proc_title, sha256_file)
 from ftpraw import Ctl  # noqa: E402
 
 BIG = 100 * 1024 * 1024
@@ -375,6 +377,28 @@ def t_cut_retr_logged(d):
     f.quit()
 
 
+def t_kill_no_abor_reply(d):
+    """A session ended by SIGTERM (moatadm kick) during a RETR says 426 and
+    421, and no "226 ABOR" for an ABOR nobody sent."""
+    put_file(d, "k.bin", 64 * MB, 6)
+    f = d.ftp(timeout=20)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd("RETR k.bin")
+    conn.recv(MB)
+    sess = [k for k in d.children()
+            if proc_title(k).startswith(b"moatftpd: alice@")]
+    assert len(sess) == 1, sess
+    os.kill(sess[0], signal.SIGTERM)
+    replies = []
+    while True:
+        try:
+            replies.append(f.getline()[:3])
+        except (EOFError, OSError):
+            break
+    conn.close()
+    assert replies == ["426", "421"], replies
+
+
 def clean_home(d):
     h = d.home("alice")
     for n in os.listdir(h):
@@ -403,7 +427,8 @@ def main():
                                  (t_stat_noop_during, ()), (t_fifo, ()),
                                  (t_rest_cleared, ()),
                                  (t_failed_upload_leaves_nothing, ()),
-                                 (t_cut_retr_logged, ())):
+                                 (t_cut_retr_logged, ()),
+                                 (t_kill_no_abor_reply, ())):
                     clean_home(d)
 
                     def case(fn=fn, args=args):
