@@ -602,6 +602,59 @@ def t_userdel(base):
     check("dave" in e.users(), "dave still there")
 
 
+def deep_tree(top, levels, files, links):
+    """Make top/d/d/.../d, levels deep, through directory descriptors (the
+    path is too long to name). files and links map a level (0 is top) to
+    (name, size) and (name, target)."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i in range(levels + 1):
+            if i in files:
+                name, size = files[i]
+                f = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                            0o644, dir_fd=fd)
+                os.write(f, b"z" * size)
+                os.close(f)
+            if i in links:
+                os.symlink(links[i][1], links[i][0], dir_fd=fd)
+            if i == levels:
+                break
+            os.mkdir("d", dir_fd=fd)
+            nfd = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+    finally:
+        os.close(fd)
+
+
+def t_deep(base):
+    """A home far deeper than one descriptor per level allows (MKD builds
+    one): show counts it, userdel --purge removes it, links stay unfollowed.
+    """
+    e = Env(base, "deep")
+    pw = "--password-stdin"
+    e.ok("useradd", "useradd", "alice", pw, stdin="password1\n")
+    outside = os.path.join(e.dir, "outside")
+    os.makedirs(os.path.join(outside, "keep"))
+    with open(os.path.join(outside, "keep", "precious"), "wb") as f:
+        f.write(b"p" * 50000)
+    h = os.path.join(e.home_root, "alice")
+    deep_tree(h, 600, {300: ("mid", 678), 600: ("bottom", 8000)},
+              {450: ("out", outside),
+               599: ("keep", os.path.join(outside, "keep"))})
+    out, err = e.ok("show deep home", "show", "alice")
+    check("(8678 bytes)" in out, "show: deep home counted, links not "
+          "followed", out)
+    out, err = e.ok("list deep home", "list")
+    f = out.split()
+    check(len(f) > 2 and f[2] == "8678B/unlimited", "list: deep home", out)
+    e.ok("userdel --purge deep home", "userdel", "alice", "--purge")
+    check(not os.path.lexists(h), "deep home is gone")
+    check(os.path.getsize(os.path.join(outside, "keep", "precious")) ==
+          50000, "purge of deep home did not follow links")
+    check("alice" not in e.users(), "alice gone from db")
+
+
 def t_home_overlap(base):
     """No home may hold home_root or overlap another account's home, however
     the path is spelt (repeated slashes, a link); userdel --purge checks the
@@ -837,8 +890,8 @@ def main():
     base = tempfile.mkdtemp(prefix="moat-admin-")
     try:
         for t in (t_global, t_useradd, t_wizard, t_passwd_lock, t_quota,
-                  t_list_show, t_userdel, t_home_overlap, t_uid_pick,
-                  t_gencert, t_db_safety,
+                  t_list_show, t_userdel, t_deep, t_home_overlap,
+                  t_uid_pick, t_gencert, t_db_safety,
                   t_nonroot):
             before = failed
             try:
