@@ -212,14 +212,25 @@ cmd_retr(struct session *s, const char *arg)
 	reply(s, 226, "Transfer complete.");
 }
 
-/* The one write path of uploads: charge the quota, then write. */
+/*
+ * The one write path of uploads: charge the quota for what the file grows
+ * by, then write. Bytes written over bytes the file already has (a resume,
+ * or another session writing the same file) cost nothing: the quota is
+ * the sum of the files' sizes.
+ */
 static int
 store_write(struct session *s, int fd, const char *buf, size_t n,
     uint64_t *off)
 {
-	ssize_t	w;
+	struct stat	st;
+	uint64_t	grow, before, grew;
+	ssize_t		w;
 
-	if (quota_reserve(s, n) == -1) {
+	if (fstat(fd, &st) == -1)
+		return -1;
+	before = (uint64_t)st.st_size;
+	grow = *off + n > before ? *off + n - before : 0;
+	if (grow > 0 && quota_reserve(s, grow) == -1) {
 		errno = EDQUOT;
 		return -1;
 	}
@@ -230,7 +241,12 @@ store_write(struct session *s, int fd, const char *buf, size_t n,
 		if (w <= 0) {
 			int saved = errno;
 
-			quota_release(s, n);	/* never written */
+			/* give back what the file did not grow by */
+			grew = fstat(fd, &st) == 0 &&
+			    (uint64_t)st.st_size > before ?
+			    (uint64_t)st.st_size - before : 0;
+			if (grow > grew)
+				quota_release(s, grow - grew);
 			errno = w == 0 ? ENOSPC : saved;
 			return -1;
 		}

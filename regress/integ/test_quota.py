@@ -12,12 +12,14 @@ import hashlib
 import os
 import re
 import random
+import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from moatlib import Daemon, Runner  # noqa: E402
+from ftpraw import Ctl  # noqa: E402
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -311,6 +313,39 @@ def t_concurrent(tls):
         d.stop()
 
 
+def t_same_file_twice():
+    """Two sessions writing the same file: the quota charges what the file
+    grows by, not every byte written (1.5 MiB were charged for a 1 MiB file
+    before, and 512 KiB stayed charged after DELE)."""
+    d = Daemon(users={"alice": "100M"}).start()
+    try:
+        a, b = Ctl(d), Ctl(d)
+        host, port = a.pasv()
+        ca = socket.create_connection((host, port), 15)
+        code, text = a.cmd("STOR x")
+        assert code == 150, text
+        ca.sendall(b"A" * 512 * KiB)
+        time.sleep(0.5)
+        got, (code, text) = b.data("PASV", "STOR x", b"B" * MiB)
+        assert code == 226, text
+        ca.sendall(b"A" * 512 * KiB)
+        ca.close()
+        code, text = a.resp()
+        assert code == 226, text
+        assert os.path.getsize(os.path.join(d.home("alice"), "x")) == MiB
+        f = d.ftp()
+        q = check_quota(f, d, 100 * MiB)
+        assert q["used"] == MiB, q
+        f.delete("x")
+        q = check_quota(f, d, 100 * MiB)
+        assert q["used"] == 0, q
+        f.quit()
+        a.close()
+        b.close()
+    finally:
+        d.stop()
+
+
 def t_ledger_reuse():
     """ledger_slots=16: idle entries are reused; 16 live accounts fill it."""
     names = ["u%02d" % i for i in range(20)]
@@ -420,6 +455,7 @@ r.run(t_flow, True)
 r.run(t_concurrent, False)
 r.run(t_concurrent, True)
 r.run(t_stale_login)
+r.run(t_same_file_twice)
 r.run(t_ledger_reuse)
 r.run(t_adm_partition)
 r.done()
