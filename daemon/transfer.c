@@ -143,6 +143,14 @@ cmd_retr(struct session *s, const char *arg)
 	int		 fd;
 
 	s->rest = 0;
+	if (off > 0 && s->type_ascii) {
+		/* a restart marker counts bytes of the ASCII stream, not of
+		 * the file (RFC 3659 5.1): taken as a file offset, a resumed
+		 * download would lose or repeat lines */
+		reply(s, 504, "Restart is not supported in ASCII mode; use "
+		    "TYPE I.");
+		return;
+	}
 	if (vpath_join(s->cwd, arg, path, sizeof(path)) == -1) {
 		reply(s, 553, "Bad file name.");
 		return;
@@ -382,6 +390,11 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	int		 fd, werr = 0, created;
 
 	s->rest = 0;
+	if (off > 0 && s->type_ascii) {	/* as for RETR */
+		reply(s, 504, "Restart is not supported in ASCII mode; use "
+		    "TYPE I.");
+		return;
+	}
 	if (s->dmode == DATA_NONE) {	/* before the file is cut */
 		reply(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
 		return;

@@ -318,6 +318,15 @@ def t_rest_cleared(d):
     assert code == 226, text
     with open(p, "rb") as f:
         assert f.read() == b"ABC"
+    # in ASCII mode a restart marker counts stream bytes: refused
+    c.expect("TYPE A", 200)
+    c.expect("REST 2", 350)
+    c.pasv()
+    c.expect("RETR data.txt", 504)
+    c.expect("REST 2", 350)
+    c.expect("STOR data.txt", 504)
+    with open(p, "rb") as f:
+        assert f.read() == b"ABC"
     # REST, then PASV and TYPE: still a resumed upload
     c.expect("REST 2", 350)
     c.expect("TYPE I", 200)
