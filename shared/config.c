@@ -384,6 +384,12 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	rv = 0;
 done:
 	config_destroy(&cfg);
+	if (rv == -1 && errlen > 0) {
+		/* one line whatever a string in the file holds */
+		char vis[1024];
+
+		(void)strlcpy(err, log_vis(vis, sizeof(vis), err), errlen);
+	}
 	return rv;
 }
 

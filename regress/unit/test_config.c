@@ -118,6 +118,9 @@ static const struct {
 	    "max_clients = \"x\";\nuid_min = 3000000000;\n",
 	    ":4: 3000000000 does not fit" },
 	{ "uid_min = 99999999999999999999999;\n", "does not fit" },
+	/* a string's control bytes do not break the one-line message */
+	{ "log_level = \"a\\nb\";\n", "unknown level \"a\\nb\"" },
+	{ "listen = [\"x\\ty\"];\n", "bad address \"x\\ty\"" },
 };
 
 START_TEST(bad_file)
