@@ -339,7 +339,6 @@ load(scmp_filter_ctx ctx, const char *role)
 }
 
 static const int inet_families[] = { AF_UNIX, AF_INET, AF_INET6 };
-static const int unix_family[] = { AF_UNIX };
 
 void
 sandbox_seccomp_jail(void)
@@ -347,7 +346,14 @@ sandbox_seccomp_jail(void)
 	scmp_filter_ctx	ctx = filter_new(ROLE_JAIL);
 
 	ALLOW(ctx, jail_allow);
-	allow_socket(ctx, unix_family, 1);	/* syslog(3) reconnecting */
+	/* no new sockets: chrooted, syslog(3) reconnecting could reach only
+	 * abstract Unix sockets (other services'), and without root any
+	 * socket path of the daemon's user. It fails instead of killing the
+	 * jail: a short-lived jail loses its log lines after a syslogd
+	 * restart, nothing more */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket),
+	    0) != 0)
+		fatalx("%s: seccomp_rule_add socket", __func__);
 	/* prctl only to clear its parent-death signal, on becoming the relay
 	 * (see jail_handoff) */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2,

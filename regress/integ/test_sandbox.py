@@ -25,7 +25,7 @@ from moatlib import (MOATFTPD, Daemon, Runner,  # noqa: E402
 from ftpraw import Ctl, wait_for  # noqa: E402
 
 SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
-       "rt_sigaction": 13, "unlinkat": 263}
+       "rt_sigaction": 13, "unlinkat": 263, "socket": 41}
 # The ASan build (make sanitize) lets the jail open files, for the
 # sanitizer's report (privsep/seccomp.c): there, only unlinkat is tried.
 # (libasan is a shared library: the binary names __asan_init.)
@@ -151,6 +151,28 @@ def t_kill_jail(d):
     healthy(d)
 
 
+def t_jail_no_socket(d):
+    """socket(2) in the jail fails (EACCES) and the jail lives on: chrooted
+    it could only reach abstract Unix sockets, other services' ones."""
+    c = Ctl(d, login=False)
+    pid = jail_of(d)
+    for family in (1, 2):               # AF_UNIX, AF_INET
+        out = inject(pid, SYS["socket"], family, 1, 0)
+        assert re.search(r"\$\d+ = -1\b", out), out   # syscall(): -1
+    assert not gone_now(pid), "the jail died"
+    c.expect("NOOP", 200)
+    c.s.close()
+    healthy(d)
+
+
+def gone_now(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except OSError:
+        return True
+
+
 def t_kill_monitor(d):
     """execve(2) in the root monitor, before login."""
     c = Ctl(d, login=False)
@@ -252,7 +274,8 @@ def main():
         try:
             cases = [t_filters, t_stray_fd, t_stop_cont]
             if os.geteuid() == 0:
-                cases += [t_kill_session, t_kill_jail, t_kill_monitor,
+                cases += [t_kill_session, t_kill_jail, t_jail_no_socket,
+                          t_kill_monitor,
                           t_sigsys_locked, t_bind_now]
             for fn in cases:
                 def case(fn=fn):
