@@ -196,9 +196,14 @@ adm_db_save(struct adm *a)
 
 	if (a->lockfd == -1)
 		return adm_fail("%s: not locked", a->conf.user_db);
-	if (userdb_save_locked(&a->db, a->conf.user_db, err,
-	    sizeof(err)) == -1)
+	switch (userdb_save_locked(&a->db, a->conf.user_db, err,
+	    sizeof(err))) {
+	case -1:
 		return adm_fail("%s", err);
+	case 1:		/* saved; a crash now might lose it */
+		adm_warn("%s", err);
+		break;
+	}
 	/* every change reaches a running daemon at once */
 	adm_hup_daemon(a);
 	return ADM_OK;

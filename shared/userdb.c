@@ -521,9 +521,13 @@ userdb_save_locked(const struct userdb *db, const char *path, char *err,
 	if (rename(tmp, path) == -1)
 		goto fail;
 	freezero(text, len + 1);
-	if (fsync_dir(path) == -1)
-		return userdb_seterr(err, errlen, "%s: fsync directory: %s",
+	/* the new db is in place (and the caller must not undo what goes
+	 * with it); only its durability across a crash is in doubt */
+	if (fsync_dir(path) == -1) {
+		(void)userdb_seterr(err, errlen, "%s: fsync directory: %s",
 		    path, strerror(errno));
+		return 1;
+	}
 	return 0;
  fail:
 	saved = errno;

@@ -47,7 +47,8 @@ int	 userdb_load(struct userdb *db, const char *path, char *err,
 /* Format the db as text into a malloc'd buffer; NULL on ENOMEM. */
 char	*userdb_format(const struct userdb *db, size_t *lenp);
 /* Write atomically: lock PATH.lock, write PATH.tmp 0600, fsync, rename,
- * fsync dir. -1 with err set. */
+ * fsync dir. 0; -1 with err set (the old db stays); 1 with err set: the
+ * new db is in place but its directory could not be synced. */
 int	 userdb_save(const struct userdb *db, const char *path, char *err,
 	    size_t errlen);
 /* The same, for a caller that already holds userdb_lock(path). */
