@@ -284,11 +284,11 @@ cmd_eprt(struct session *s, const char *arg)
 
 /* Accept the client on the PASV port; strangers are turned away. */
 static int
-pasv_accept(struct session *s)
+pasv_accept(struct session *s, struct dataconn *dc)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
-	struct pollfd		pfd;
+	struct pollfd		pfd[2];
 	long			deadline = mono_ms() + s->cfg->data_timeout * 1000;
 	char			a[64];
 	int			fd, r;
@@ -298,18 +298,31 @@ pasv_accept(struct session *s)
 
 		if (left <= 0)
 			return -1;
-		pfd.fd = s->pasv_fd;
-		pfd.events = POLLIN;
-		r = poll(&pfd, 1, (int)left);
+		pfd[0].fd = s->pasv_fd;
+		pfd[0].events = POLLIN;
+		/* an ABOR (or the client leaving) ends the wait */
+		pfd[1].fd = dc->ctl_held ? -1 : s->io.fd;
+		pfd[1].events = POLLIN;
+		r = poll(pfd, 2, (int)left);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
+		if ((pfd[1].revents & (POLLIN | POLLHUP)) &&
+		    data_check_control(s, dc))
+			return -1;
+		if (!(pfd[0].revents & POLLIN))
+			continue;
 		len = sizeof(ss);
 		fd = accept4(s->pasv_fd, (struct sockaddr *)&ss, &len,
 		    SOCK_CLOEXEC);
-		if (fd == -1)
+		if (fd == -1 && (errno == EINTR || errno == ECONNABORTED ||
+		    errno == EAGAIN))
 			continue;
+		if (fd == -1) {		/* EMFILE and the like: no spinning */
+			log_warn("%s: accept", __func__);
+			return -1;
+		}
 		if (addr_same_ip(&ss, &s->peer))
 			return fd;
 		addr_str(&ss, a, sizeof(a));
@@ -559,8 +572,14 @@ data_open(struct session *s, struct dataconn *dc, const char *what)
 		return -1;
 	}
 	reply(s, 150, "%s", what);
-	dc->fd = s->dmode == DATA_PASV ? pasv_accept(s) : port_connect(s);
+	dc->fd = s->dmode == DATA_PASV ? pasv_accept(s, dc) : port_connect(s);
 	data_reset(s);
+	if (dc->fd == -1 && dc->aborted) {
+		reply(s, 426, "Connection closed; transfer aborted.");
+		if (!dc->ctl_gone)
+			reply(s, 226, "ABOR command successful.");
+		return -1;
+	}
 	if (dc->fd == -1) {
 		reply(s, 425, "Cannot open data connection.");
 		return -1;

@@ -386,6 +386,22 @@ def t_cut_retr_logged(d):
     f.quit()
 
 
+def t_abor_before_connect(d):
+    """ABOR while the server waits for the client to open the PASV data
+    connection ends the wait at once (it took data_timeout before)."""
+    put_file(d, "w.bin", 4096, 2)
+    c = Ctl(d)
+    c.pasv()
+    c.expect("RETR w.bin", 150)
+    t0 = time.time()
+    c.send("ABOR")
+    assert c.resp()[0] == 426
+    assert c.resp()[0] == 226
+    assert time.time() - t0 < 3, time.time() - t0
+    c.expect("NOOP", 200)
+    c.close()
+
+
 def t_kill_no_abor_reply(d):
     """A session ended by SIGTERM (moatadm kick) during a RETR says 426 and
     421, and no "226 ABOR" for an ABOR nobody sent."""
@@ -437,7 +453,8 @@ def main():
                                  (t_rest_cleared, ()),
                                  (t_failed_upload_leaves_nothing, ()),
                                  (t_cut_retr_logged, ()),
-                                 (t_kill_no_abor_reply, ())):
+                                 (t_kill_no_abor_reply, ()),
+                                 (t_abor_before_connect, ())):
                     clean_home(d)
 
                     def case(fn=fn, args=args):
