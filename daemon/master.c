@@ -419,6 +419,35 @@ push_limits(void)
 		    m.db.users[i].quota);
 }
 
+/* Sessions of accounts the new db no longer has end (as `moatadm kick`
+ * would end them): a removed account keeps no access. */
+static void
+end_removed_sessions(void)
+{
+	const struct sb_entry	*e;
+	const struct user	*u;
+	char			 name[sizeof(e->user)], vis[160];
+	size_t			 i;
+
+	for (i = 0; i < m.nkids; i++) {
+		if (m.kids[i].sbidx < 0 || m.kids[i].sbidx >= SB_ENTRIES)
+			continue;
+		e = &m.sb->e[m.kids[i].sbidx];
+		if (atomic_load(&e->login) == 0 ||
+		    atomic_load(&e->pid) != m.kids[i].pid)
+			continue;
+		memcpy(name, e->user, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		if ((u = userdb_find(&m.db, name)) != NULL &&
+		    u->uid == (uid_t)atomic_load(&e->uid))
+			continue;
+		log_info("account %s is gone: ending its session %ld",
+		    log_vis(vis, sizeof(vis), name), (long)m.kids[i].pid);
+		if (kill(m.kids[i].pid, SIGTERM) == -1)
+			log_warn("kill %ld", (long)m.kids[i].pid);
+	}
+}
+
 static int
 same_listen(const struct listen_addr *a, const struct listen_addr *b)
 {
@@ -515,6 +544,7 @@ reload(void)
 		push_limits();
 		ledger_dbgen_bump(m.ledger);
 		log_info("user db re-read: %zu accounts", m.db.nusers);
+		end_removed_sessions();
 	} else
 		log_warnx("reload: keeping the old user db");
 	/* spares hold the old configuration and db: new ones take over */

@@ -1,6 +1,6 @@
 """A change made with moatadm reaches the running daemon at once, even for
 connections accepted before it (their monitor re-reads a stale user db):
-a new password, a lock, a new quota. A reload to a configuration that
+a new password, a lock, a new quota; a removed account's sessions end. A reload to a configuration that
 would not start (a key that does not load, a writable jail_dir) keeps the
 old one, and TLS logins go on."""
 import os
@@ -78,6 +78,28 @@ def t_quota_before_first_login():
         d.stop()
 
 
+def t_userdel_ends_sessions():
+    """moatadm userdel ends the removed account's live sessions (421);
+    other accounts' sessions go on."""
+    d = Daemon(users={"alice": None, "bob": None}).start()
+    try:
+        a, b = Early(d), Early(d)
+        assert a.login("alice", d.passwords["alice"]).startswith("230")
+        assert b.login("bob", d.passwords["bob"]).startswith("230")
+        d.adm("userdel", "alice")
+        wait_reload(d, 1)
+        a.s.settimeout(10)
+        r = a.f.readline().decode()
+        assert r.startswith("421"), r
+        assert a.f.readline() == b"", "still open"
+        assert b.cmd("NOOP").startswith("200")
+        assert "account alice is gone" in d.read_log()
+        a.close()
+        b.close()
+    finally:
+        d.stop()
+
+
 def t_bad_config_kept():
     d = Daemon(tls=True, users={"alice": None}).start()
     try:
@@ -130,5 +152,6 @@ def t_bad_config_kept():
 r = Runner("reload")
 r.run(t_password_and_lock)
 r.run(t_quota_before_first_login)
+r.run(t_userdel_ends_sessions)
 r.run(t_bad_config_kept)
 r.done()
