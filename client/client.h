@@ -100,7 +100,8 @@ int	ftp_send(struct ftp *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	ftp_getreply(struct ftp *);
 /* Open a data connection for cmd (RETR, STOR, MLSD...): 0, or -1 with the
- * reason printed. offset > 0 sends REST first. */
+ * reason in err; offset > 0 sends REST first, and -2 says the server
+ * answered it with a refusal. */
 int	ftp_data_open(struct client *, struct data *, uint64_t offset,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 ssize_t	data_read(struct data *, void *, size_t);
@@ -148,10 +149,11 @@ int	cmd_ls(struct client *, int, char **);
 int	cmd_lls(struct client *, int, char **);
 
 /* xfer.c: one file each way, resumed and verified */
+#define XF_FORCE	0x01	/* -f: replace the file at the destination */
 int	xfer_get(struct client *, const char *remote, const char *localdir,
-	    int force);
+	    int flags);
 int	xfer_put(struct client *, const char *local, const char *remotedir,
-	    int force);
+	    int flags);
 /* Last component of a path, without trailing slashes: 0 or -1. */
 int	base_name(const char *, char *, size_t);
 /* 0 + hex, 1 if the server offers no digest, -1 on error. */
@@ -159,9 +161,9 @@ int	xfer_server_digest(struct client *, const char *path, char *hex);
 
 /* tree.c: get -r, put -r, del -d */
 int	tree_get(struct client *, const char *remote, const char *localdir,
-	    int force, int depth);
+	    int flags, int depth);
 int	tree_put(struct client *, const char *local, const char *remotedir,
-	    int force, int depth);
+	    int flags, int depth);
 int	tree_del(struct client *, const char *dir, int depth);
 int	remote_is_dir(struct client *, const char *path);
 

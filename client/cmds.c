@@ -247,7 +247,7 @@ cmd_rmdir(struct client *c, int argc, char **argv)
 	return simple(c, "rmdir", "RMD", argv[1], 250);
 }
 
-/* get and put: one file, or a tree with -r; -f overwrites. */
+/* get and put: one file, or a tree with -r; -f overwrites (XF_*). */
 static int
 transfer(struct client *c, int argc, char **argv, const char *name,
     int (*tree)(struct client *, const char *, const char *, int, int),
@@ -260,8 +260,8 @@ transfer(struct client *c, int argc, char **argv, const char *name,
 		return -1;
 	dir = i + 1 < argc ? argv[i + 1] : NULL;
 	if (fl & FL('r'))
-		return tree(c, argv[i], dir, fl & FL('f'), 0);
-	return one(c, argv[i], dir, fl & FL('f'));
+		return tree(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0, 0);
+	return one(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0);
 }
 
 static int

@@ -560,7 +560,7 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 {
 	struct ftp	*f = &c->f;
 	va_list		 ap;
-	int		 lfd = -1, code, rv;
+	int		 lfd = -1, code, rv, rest_refused = 0;
 
 	d->fd = -1;
 	d->ssl = NULL;
@@ -570,8 +570,10 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 	if (offset > 0) {
 		if ((code = ftp_cmd(f, "REST %llu",
 		    (unsigned long long)offset)) != 350) {
-			if (code != -1)
+			if (code != -1) {
 				ftp_seterr_reply(f);
+				rest_refused = 1;
+			}
 			goto fail;
 		}
 	}
@@ -610,7 +612,7 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 	if (d->fd != -1)
 		close(d->fd);
 	d->fd = -1;
-	return -1;
+	return rest_refused ? -2 : -1;
 }
 
 ssize_t

@@ -34,7 +34,7 @@ remote_is_dir(struct client *c, const char *path)
 
 int
 tree_get(struct client *c, const char *remote, const char *localdir,
-    int force, int depth)
+    int flags, int depth)
 {
 	struct rlist	 l;
 	char		 name[FTP_ENTNAME_MAX], ldir[MOAT_PATH_MAX];
@@ -51,7 +51,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 		return -1;
 	}
 	if (!isdir)
-		return xfer_get(c, remote, localdir, force);
+		return xfer_get(c, remote, localdir, flags);
 	if (base_name(remote, name, sizeof(name)) == -1 ||
 	    rpath_join(ldir, sizeof(ldir), localdir ? localdir : "", name)) {
 		warnx("get: %s: bad directory name", remote);
@@ -74,11 +74,11 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 			continue;
 		}
 		if (l.ent[i].type == FTP_ENT_DIR) {
-			if (tree_get(c, rpath, ldir, force, depth + 1) == -1)
+			if (tree_get(c, rpath, ldir, flags, depth + 1) == -1)
 				rv = -1;
 		} else if (l.ent[i].type == FTP_ENT_FILE ||
 		    l.ent[i].type == FTP_ENT_LINK) {
-			if (xfer_get(c, rpath, ldir, force) == -1)
+			if (xfer_get(c, rpath, ldir, flags) == -1)
 				rv = -1;
 		}
 	}
@@ -88,7 +88,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 
 int
 tree_put(struct client *c, const char *local, const char *remotedir,
-    int force, int depth)
+    int flags, int depth)
 {
 	struct dirent	*de;
 	struct stat	 st;
@@ -107,7 +107,7 @@ tree_put(struct client *c, const char *local, const char *remotedir,
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return xfer_put(c, local, remotedir, force);
+		return xfer_put(c, local, remotedir, flags);
 	if (base_name(local, name, sizeof(name)) == -1 ||
 	    rpath_join(rdir, sizeof(rdir), remotedir ? remotedir : "", name)) {
 		warnx("put: %s: bad directory name", local);
@@ -137,10 +137,10 @@ tree_put(struct client *c, const char *local, const char *remotedir,
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (tree_put(c, lpath, rdir, force, depth + 1) == -1)
+			if (tree_put(c, lpath, rdir, flags, depth + 1) == -1)
 				rv = -1;
 		} else if (S_ISREG(st.st_mode)) {
-			if (xfer_put(c, lpath, rdir, force) == -1)
+			if (xfer_put(c, lpath, rdir, flags) == -1)
 				rv = -1;
 		}
 	}

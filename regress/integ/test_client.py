@@ -19,6 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakeftp  # noqa: E402
 import moatlib  # noqa: E402
 
 MOATFTP = moatlib.MOATFTP
@@ -219,6 +220,22 @@ class Env:
 
     def lp(self, *names):
         return os.path.join(self.work, *names)
+
+
+class FakeEnv(Env):
+    """An Env for a fakeftp.FakeFTP: plain FTP, no certificate."""
+
+    def argv(self, *cmds, opts=(), cafile=False, target=None):
+        return Env.argv(self, *cmds, opts=["--tls=off"] + list(opts),
+                        cafile=False, target=target)
+
+
+def give(srv, *paths):
+    """Hand files made by the test to the account that owns the server's
+    home, so the server may replace them."""
+    st = os.stat(srv.root)
+    for p in paths:
+        os.chown(p, st.st_uid, st.st_gid)
 
 
 def run_pty(argv, env, cwd, dialogue=(), timeout=60):
@@ -491,7 +508,11 @@ def t_resume_download(srv):
                           size)
         assert not os.path.exists(e.lp("big.bin"))
         out, _ = e.ok("get big.bin")
-        assert "resuming big.bin from %d" % cut in out, out
+        if srv.has_hash:
+            assert "resuming big.bin from %d" % cut in out, out
+        else:   # nothing could check a resumed file: start over
+            assert "starting big.bin over: the server offers no digest" \
+                in out, out
         assert md5(e.lp("big.bin")) == md5(srv.rpath("big.bin"))
         assert not os.path.exists(e.lp("big.bin.moatpart"))
     finally:
@@ -507,7 +528,11 @@ def t_resume_upload(srv):
                           size)
         assert not os.path.exists(srv.rpath("up.bin"))
         out, _ = e.ok("put up.bin")
-        assert "resuming up.bin from %d" % cut in out, out
+        if srv.has_hash:
+            assert "resuming up.bin from %d" % cut in out, out
+        else:
+            assert "starting up.bin over: the server offers no digest" \
+                in out, out
         assert md5(srv.rpath("up.bin")) == md5(e.lp("up.bin"))
         assert not os.path.exists(srv.rpath(".up.bin.moatpart"))
     finally:
@@ -536,8 +561,9 @@ def _wait_size(path, proc, deadline):
 
 
 def t_interrupt_drop(srv):
-    """Ctrl-C (SIGINT) and a dropped connection both leave a part file that
-    the next run resumes."""
+    """Ctrl-C (SIGINT) and a dropped connection both leave a part file;
+    vsftpd offers no digest to check a resumed file, so the next run
+    starts it over."""
     e = Env(srv)
     try:
         size = 12 << 20
@@ -566,19 +592,24 @@ def t_interrupt_drop(srv):
             except OSError:
                 pass
         out, err = p.communicate(timeout=60)
-        assert b"resuming int.bin from %d" % cut1 in out, out
+        assert b"starting int.bin over: the server offers no digest" in \
+            out, out
         assert p.returncode == 1, (out, err)
         assert len(err.strip().splitlines()) == 1, err
         cut2 = os.path.getsize(part)
         assert cut1 < cut2 < size, (cut1, cut2)
         out, _ = e.ok("get int.bin")
-        assert "resuming int.bin from %d" % cut2 in out, out
+        assert "starting int.bin over" in out, out
         assert md5(e.lp("int.bin")) == md5(srv.rpath("int.bin"))
     finally:
         e.cleanup()
 
 
-def t_corrupt_part(srv):
+def t_stale_part(srv):
+    """A part file that does not match the server's file (left from an
+    older version) is found out by the digest after resuming: it is
+    discarded and the file downloaded again from byte 0; so is a stale
+    part file on the server for an upload. Neither fails for ever."""
     e = Env(srv)
     try:
         moatlib.make_file(srv.rpath("cor.bin"), 500000, seed=9)
@@ -587,17 +618,140 @@ def t_corrupt_part(srv):
         prefix[1000] ^= 0xff
         with open(e.lp("cor.bin.moatpart"), "wb") as f:
             f.write(prefix)
-        _, err = e.fail("get cor.bin", want="MISMATCH")
-        digests = re.findall(r"\b[0-9a-f]{32}\b", err)
-        assert len(set(digests)) == 2, err
-        assert md5(srv.rpath("cor.bin")) in digests, err
-        assert os.path.exists(e.lp("cor.bin.moatpart"))
-        assert not os.path.exists(e.lp("cor.bin"))
-        os.unlink(e.lp("cor.bin.moatpart"))
-        e.ok("get cor.bin")
+        out, err = e.ok("get cor.bin")
+        assert "resuming cor.bin from 200000" in out, out
+        assert "MD5 mismatch after resuming from 200000: part file " \
+            "discarded, starting over" in err, err
         assert md5(e.lp("cor.bin")) == md5(srv.rpath("cor.bin"))
+        assert not os.path.exists(e.lp("cor.bin.moatpart"))
+        # the same for -f over an existing file, with SHA-256
+        moatlib.make_file(e.lp("cor.bin.moatpart"), 300000, seed=30)
+        _, err = e.ok("get -f cor.bin", opts=["--hash=sha256"])
+        assert "SHA-256 mismatch after resuming" in err, err
+        assert md5(e.lp("cor.bin")) == md5(srv.rpath("cor.bin"))
+        # upload over a stale remote part file
+        moatlib.make_file(e.lp("su.bin"), 400000, seed=31)
+        moatlib.make_file(srv.rpath(".su.bin.moatpart"), 150000, seed=32)
+        give(srv, srv.rpath(".su.bin.moatpart"))
+        out, err = e.ok("put su.bin")
+        assert "resuming su.bin from 150000" in out, out
+        assert "mismatch after resuming from 150000" in err, err
+        assert md5(srv.rpath("su.bin")) == md5(e.lp("su.bin"))
+        assert not os.path.exists(srv.rpath(".su.bin.moatpart"))
     finally:
         e.cleanup()
+
+
+def t_part_symlink(srv):
+    """A local part file that is a symbolic link is refused: the download
+    never writes through it into the file it points to."""
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("sl.bin"), 50000, seed=33)
+        victim = os.path.join(e.dir, "victim")
+        with open(victim, "wb") as f:
+            f.write(b"precious")
+        os.symlink(victim, e.lp("sl.bin.moatpart"))
+        _, err = e.fail("get sl.bin", want="part file is a symbolic link")
+        with open(victim, "rb") as f:
+            assert f.read() == b"precious"
+        assert not os.path.exists(e.lp("sl.bin"))
+        os.unlink(e.lp("sl.bin.moatpart"))
+        os.mkfifo(e.lp("sl.bin.moatpart"))
+        e.fail("get sl.bin", want="part file is not a regular file")
+    finally:
+        e.cleanup()
+
+
+NEW = b"NEWCONTENT" * 10000
+OLD = b"OLDCONTENT" * 3000
+
+
+def fake_get(fake, part=None, cmds=("get f.bin",), ok=True, opts=()):
+    """Run the client against fake with f.bin.moatpart holding part.
+    Returns (env, stdout, stderr); the caller cleans env up."""
+    e = FakeEnv(fake)
+    if part is not None:
+        with open(e.lp("f.bin.moatpart"), "wb") as f:
+            f.write(part)
+    if ok:
+        out, err = e.ok(*cmds, opts=opts)
+    else:
+        out, err = e.fail(*cmds, opts=opts)
+    return e, out, err
+
+
+def t_fake_no_digest():
+    """A server with no digest command: a stale part file is not resumed
+    (the result could not be checked), the file comes whole."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest=None,
+                           feat=["MLSD", "SIZE", "EPSV", "REST STREAM"])
+    try:
+        e, out, _ = fake_get(fake, OLD)
+        assert "starting f.bin over: the server offers no digest" in out, \
+            out
+        assert "not verified" in out, out
+        with open(e.lp("f.bin"), "rb") as f:
+            assert f.read() == NEW
+        assert fake.commands("REST") == [], fake.log
+        e.cleanup()
+    finally:
+        fake.stop()
+
+
+def t_fake_no_size():
+    """A server without SIZE: the client cannot tell a stale or too long
+    part file, so it starts from 0 instead of renaming it."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW},
+                           feat=["MLSD", "EPSV", "REST STREAM", "XMD5"])
+    try:
+        e, out, _ = fake_get(fake, NEW + OLD)   # longer than the file
+        assert "starting f.bin over: the server does not tell the " \
+            "file's size" in out, out
+        with open(e.lp("f.bin"), "rb") as f:
+            assert f.read() == NEW
+        assert fake.commands("REST") == [], fake.log
+        e.cleanup()
+    finally:
+        fake.stop()
+
+
+def t_fake_no_rest():
+    """A part file and a server without REST (not offered, or refused):
+    the download starts over instead of failing for ever."""
+    for feat, why in [(["MLSD", "SIZE", "EPSV", "XMD5"],
+                       "the server does not offer REST"),
+                      (["MLSD", "SIZE", "EPSV", "REST STREAM", "XMD5"],
+                       "the server refused REST")]:
+        fake = fakeftp.FakeFTP(files={"f.bin": NEW}, feat=feat, rest=False)
+        try:
+            e, out, _ = fake_get(fake, NEW[:30000])
+            assert "starting f.bin over: " + why in out, out
+            with open(e.lp("f.bin"), "rb") as f:
+                assert f.read() == NEW
+            assert fake.commands("RETR") == ["f.bin"], fake.log
+            e.cleanup()
+        finally:
+            fake.stop()
+
+
+def t_fake_wrong_digest():
+    """A digest that never matches: the resumed try and the one from byte
+    0 both fail, and then the client stops and keeps the part file."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest="wrong")
+    try:
+        e, _, err = fake_get(fake, NEW[:30000], ok=False)
+        assert "MD5 mismatch after resuming from 30000" in err, err
+        assert re.search(r"MD5 MISMATCH: local [0-9a-f]{32}, server "
+                         r"[0-9a-f]{32}; part file kept", err), err
+        assert len(fake.commands("RETR")) == 2, fake.log
+        assert fake.commands("REST") == ["30000"], fake.log
+        with open(e.lp("f.bin.moatpart"), "rb") as f:
+            assert f.read() == NEW
+        assert not os.path.exists(e.lp("f.bin"))
+        e.cleanup()
+    finally:
+        fake.stop()
 
 
 def t_quota(srv):
@@ -695,7 +849,7 @@ def t_interactive(srv):
 
 def t_interactive_intr(srv):
     """Ctrl-C at the prompt and during a transfer keeps the shell; the next
-    get resumes the part file."""
+    get finds the part file (and starts it over: vsftpd has no digest)."""
     e = Env(srv)
     try:
         moatlib.make_file(srv.rpath("ii.bin"), 12 << 20, seed=15)
@@ -704,7 +858,7 @@ def t_interactive_intr(srv):
         rc, out = run_pty(e.argv(), e.env(), e.work, dialogue=[
             (prompt, b"\x03"), (prompt, b"get ii.bin\r"),
             (b"ETA 00:0", b"\x03"), (b"interrupted", b""),
-            (prompt, b"get ii.bin\r"), (b"resuming ii.bin from", b""),
+            (prompt, b"get ii.bin\r"), (b"starting ii.bin over", b""),
             (prompt, b"exit\r")], timeout=60)
         assert rc == 0, out
         assert b"part file kept" in out, out
@@ -755,6 +909,9 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
+        t_fake_wrong_digest]
+
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_verbose_quiet, t_netrc, t_resume_download, t_resume_upload,
           t_trees_chinese, t_progress, t_interactive, t_quota]
@@ -788,20 +945,26 @@ def main():
             if srv.name == "vsftpd":
                 tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
-                tests.append(t_corrupt_part)
+                tests += [t_stale_part, t_part_symlink]
             for t in tests:
                 if only and t.__name__ not in only:
                     continue
                 r.run(_named(t, srv))
         finally:
             srv.stop()
+    for t in FAKE:      # fakeftp servers, started by each test
+        if not only or t.__name__ in only:
+            r.run(_named(t, None))
     r.done()
 
 
 def _named(t, srv):
     def f():
-        t(srv)
-    f.__name__ = "%s[%s]" % (t.__name__[2:], srv.name)
+        if srv is None:
+            t()
+        else:
+            t(srv)
+    f.__name__ = t.__name__[2:] + ("[%s]" % srv.name if srv else "")
     return f
 
 
