@@ -15,6 +15,11 @@
 #define CL_HOST_MAX	256
 #define CL_USER_MAX	256
 #define CL_TIMEOUT	120		/* seconds, any single network wait */
+/* A digest (HASH, XMD5) may take CL_DIGEST_FLOOR seconds, one more for
+ * each CL_DIGEST_RATE bytes of the file, CL_DIGEST_MAX at most. */
+#define CL_DIGEST_FLOOR	600
+#define CL_DIGEST_RATE	(8ULL * 1024 * 1024)
+#define CL_DIGEST_MAX	(7ULL * 24 * 3600)
 #define CL_DEPTH_MAX	64		/* get -r / put -r / del -d nesting */
 #define CL_TICKETS	8		/* TLS session tickets kept */
 #define CL_PART_SUFFIX	".moatpart"
@@ -99,6 +104,8 @@ int	ftp_cmd(struct ftp *, const char *fmt, ...)
 int	ftp_send(struct ftp *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	ftp_getreply(struct ftp *);
+/* How long each reply may take to come (CL_TIMEOUT unless set): 0, -1. */
+int	ftp_reply_timeout(struct ftp *, time_t);
 /* Open a data connection for cmd (RETR, STOR, MLSD...): 0, or -1 with the
  * reason in err; offset > 0 sends REST first, and -2 says the server
  * answered it with a refusal. */
@@ -156,8 +163,10 @@ int	xfer_put(struct client *, const char *local, const char *remotedir,
 	    int flags);
 /* Last component of a path, without trailing slashes: 0 or -1. */
 int	base_name(const char *, char *, size_t);
-/* 0 + hex, 1 if the server offers no digest, -1 on error. */
-int	xfer_server_digest(struct client *, const char *path, char *hex);
+/* 0 + hex, 1 if the server offers no digest, -1 on error. size: the
+ * file's, for how long the server may take. */
+int	xfer_server_digest(struct client *, const char *path, uint64_t size,
+	    char *hex);
 
 /* tree.c: get -r, put -r, del -d */
 int	tree_get(struct client *, const char *remote, const char *localdir,

@@ -77,6 +77,20 @@ set_timeouts(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* How long a reply on the control connection may take: 0 or -1. */
+int
+ftp_reply_timeout(struct ftp *f, time_t secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	if (setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ==
+	    -1) {
+		ftp_seterr(f, "control connection: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 tcp_connect(struct ftp *f, const char *host, const char *port)
 {

@@ -43,6 +43,7 @@ struct job {
 
 static int	remote_size(struct client *, const char *, uint64_t *);
 static int	digest_prefix(struct job *);
+static int	server_digest(struct client *, const char *, char *);
 static const char *no_resume(struct job *, int);
 static void	say_restart(struct job *, const char *);
 static int	job_start(struct job *, const char *, const char *);
@@ -130,8 +131,8 @@ hash_announce(struct client *c)
 }
 
 /* 0 + hex: server digest, 1 if the server has no digest command, -1. */
-int
-xfer_server_digest(struct client *c, const char *path, char *hex)
+static int
+server_digest(struct client *c, const char *path, char *hex)
 {
 	struct ftp	*f = &c->f;
 	char		 algo[32];
@@ -166,6 +167,27 @@ xfer_server_digest(struct client *c, const char *path, char *hex)
 		return 1;
 	ftp_seterr_reply(f);
 	return -1;
+}
+
+/*
+ * HASH and XMD5 read the whole file on the server before the reply comes:
+ * for a large file that is longer than CL_TIMEOUT, so wait for it longer.
+ */
+int
+xfer_server_digest(struct client *c, const char *path, uint64_t size,
+    char *hex)
+{
+	uint64_t	secs = CL_DIGEST_FLOOR + size / CL_DIGEST_RATE;
+	int		rv;
+
+	if (secs > CL_DIGEST_MAX)
+		secs = CL_DIGEST_MAX;
+	if (ftp_reply_timeout(&c->f, (time_t)secs) == -1)
+		return -1;
+	rv = server_digest(c, path, hex);
+	if (ftp_reply_timeout(&c->f, CL_TIMEOUT) == -1)
+		rv = -1;
+	return rv;
 }
 
 /*
@@ -240,7 +262,7 @@ verify(struct job *j, const char *rpath, uint64_t resumed)
 
 	digest_final_hex(j->dg, mine);
 	j->dg = NULL;
-	rv = xfer_server_digest(j->c, rpath, theirs);
+	rv = xfer_server_digest(j->c, rpath, j->pg.done, theirs);
 	if (rv == -1) {
 		progress_end(&j->pg, 0, NULL);
 		warnx("%s: cannot get the server's digest: %s", j->name,

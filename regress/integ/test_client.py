@@ -909,6 +909,40 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+class SlowDigest:
+    """t_fake_slow_digest, in two halves: the client starts before the
+    other tests and is checked after them, so its wait overlaps theirs.
+    The server takes 130 s to answer XMD5, longer than the client's
+    control timeout (CL_TIMEOUT, 120 s): as for a digest of a huge file,
+    the client must wait for it."""
+
+    def __init__(self):
+        self.fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=130)
+        self.e = FakeEnv(self.fake)
+        self.t0 = time.time()
+        self.p = subprocess.Popen(self.e.argv("get f.bin"), cwd=self.e.work,
+                                  env=self.e.env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+
+    def t_fake_slow_digest(self):
+        try:
+            out, err = self.p.communicate(timeout=400)
+            assert self.p.returncode == 0, (out, err)
+            assert time.time() - self.t0 >= 130
+            assert b"MD5 verified" in out, out
+            with open(self.e.lp("f.bin"), "rb") as f:
+                assert f.read() == NEW
+        finally:
+            self.stop()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        self.fake.stop()
+        self.e.cleanup()
+
+
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest]
 
@@ -933,6 +967,18 @@ def main():
     else:
         print("skip moatftpd tests: no %s" % moatlib.MOATFTPD)
     only = os.environ.get("MOAT_CLIENT_TESTS", "").split()
+    slow = None
+    if not only or "t_fake_slow_digest" in only:
+        slow = SlowDigest()
+    try:
+        run_servers(r, servers, only)
+    finally:
+        if slow is not None:
+            r.run(_named(slow.t_fake_slow_digest, None))
+    r.done()
+
+
+def run_servers(r, servers, only):
     for cls in servers:
         try:
             srv = cls()
@@ -955,7 +1001,6 @@ def main():
     for t in FAKE:      # fakeftp servers, started by each test
         if not only or t.__name__ in only:
             r.run(_named(t, None))
-    r.done()
 
 
 def _named(t, srv):
