@@ -157,6 +157,8 @@ int	cmd_lls(struct client *, int, char **);
 
 /* xfer.c: one file each way, resumed and verified */
 #define XF_FORCE	0x01	/* -f: replace the file at the destination */
+#define XF_TREE		0x02	/* get -r, put -r: a file of the same size
+				 * there already is taken as done */
 int	xfer_get(struct client *, const char *remote, const char *localdir,
 	    int flags);
 int	xfer_put(struct client *, const char *local, const char *remotedir,

@@ -74,13 +74,15 @@ static const struct cmd cmds[] = {
 	    "Download a file (-r: a directory tree) into localdir (created\n"
 	    "if missing). Data goes to NAME.moatpart, which a later get\n"
 	    "resumes; the file is renamed to NAME once its digest matches\n"
-	    "the server's. -f overwrites an existing local file.\n"
+	    "the server's. -f overwrites an existing local file; without\n"
+	    "it get -r skips the files already there with the same size.\n"
 	    "  get report.pdf\n  get -r photos ~/backup\n  get -f a.bin /tmp" },
 	{ "put", cmd_put, 1, 2, 'l', "put [-r] [-f] local [remotedir]",
 	    "Upload a file (-r: a directory tree) into remotedir. Data goes\n"
 	    "to .NAME.moatpart on the server, resumed by a later put and\n"
 	    "renamed to NAME once the digests match. -f overwrites an\n"
-	    "existing remote file.\n"
+	    "existing remote file; without it put -r skips the files\n"
+	    "already there with the same size.\n"
 	    "  put a.bin\n  put -r site www\n  put -f notes.txt docs" },
 	{ "del", cmd_del, 1, 1, 'r', "del -f file | del -d [-y] dir",
 	    "Delete a remote file (-f), or a remote directory and\n"

@@ -78,7 +78,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 				rv = -1;
 		} else if (l.ent[i].type == FTP_ENT_FILE ||
 		    l.ent[i].type == FTP_ENT_LINK) {
-			if (xfer_get(c, rpath, ldir, flags) == -1)
+			if (xfer_get(c, rpath, ldir, flags | XF_TREE) == -1)
 				rv = -1;
 		}
 	}
@@ -140,7 +140,7 @@ tree_put(struct client *c, const char *local, const char *remotedir,
 			if (tree_put(c, lpath, rdir, flags, depth + 1) == -1)
 				rv = -1;
 		} else if (S_ISREG(st.st_mode)) {
-			if (xfer_put(c, lpath, rdir, flags) == -1)
+			if (xfer_put(c, lpath, rdir, flags | XF_TREE) == -1)
 				rv = -1;
 		}
 	}

@@ -394,7 +394,7 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 	char		 part[MOAT_PATH_MAX];
 	const char	*why;
 	enum try	 t;
-	int		 rv = -1, sr, ours = 0;
+	int		 rv = -1, sr, exists, ours = 0;
 
 	memset(&j, 0, sizeof(j));
 	j.c = c;
@@ -414,7 +414,8 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 		warnx("get: %s: name too long", remote);
 		return -1;
 	}
-	if (!(flags & XF_FORCE) && lstat(dest, &st) == 0) {
+	exists = lstat(dest, &st) == 0;
+	if (exists && !(flags & (XF_FORCE | XF_TREE))) {
 		warnx("get: local file exists: %s (use -f to overwrite)", dest);
 		return -1;
 	}
@@ -424,6 +425,18 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 	}
 	if (sr == 1)
 		j.size = UINT64_MAX;
+	if (exists && !(flags & XF_FORCE)) {
+		/* get -r again after a cut: what is complete is done */
+		if (S_ISREG(st.st_mode) && j.size != UINT64_MAX &&
+		    (uint64_t)st.st_size == j.size) {
+			if (!c->o.quiet)
+				printf("%s: already here, same size: "
+				    "skipped\n", dest);
+			return 0;
+		}
+		warnx("get: local file exists: %s (use -f to overwrite)", dest);
+		return -1;
+	}
 	/* Never through a link: the bytes would land where it points. */
 	if ((j.fd = open(part, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC, 0666)) == -1) {
@@ -643,6 +656,14 @@ xfer_put(struct client *c, const char *local, const char *remotedir,
 	if (!(flags & XF_FORCE)) {
 		if ((sr = remote_size(c, target, &rsize)) == -1) {
 			warnx("put: %s: %s", target, c->f.err);
+			goto done;
+		}
+		/* put -r again after a cut: what is complete is done */
+		if (sr == 0 && (flags & XF_TREE) && rsize == j.size) {
+			if (!c->o.quiet)
+				printf("%s: already on the server, same size: "
+				    "skipped\n", target);
+			rv = 0;
 			goto done;
 		}
 		if (sr == 0 || remote_is_dir(c, target) == 1) {

@@ -796,8 +796,25 @@ def t_trees_chinese(srv):
         assert md5(e.lp("back", CN_FILE)) == md5(e.lp(CN_FILE))
         assert md5(e.lp("back", "b c.bin")) == md5(e.lp(CN_DIR, "子目录",
                                                         "b c.bin"))
+        # again, as after a cut: what is complete is skipped, not refused
+        os.unlink(e.lp("back", CN_DIR, "子目录", "b c.bin"))
+        out, _ = e.ok("get -r %s back" % CN_DIR)
+        assert "%s: already here, same size: skipped" % \
+            os.path.join("back", CN_DIR, CN_FILE) in out, out
+        assert md5(e.lp("back", CN_DIR, "子目录", "b c.bin")) == \
+            md5(e.lp(CN_DIR, "子目录", "b c.bin"))
+        # a local file of another size is not taken as done
+        with open(e.lp("back", CN_DIR, CN_FILE), "ab") as f:
+            f.write(b"x")
         e.fail("get -r %s back" % CN_DIR, want="local file exists")
         e.ok("get -r -f %s back" % CN_DIR)
+        assert md5(e.lp("back", CN_DIR, CN_FILE)) == md5(e.lp(CN_DIR,
+                                                              CN_FILE))
+        # put -r again: the same
+        out, _ = e.ok("put -r " + CN_DIR)
+        assert "%s/%s: already on the server, same size: skipped" % \
+            (CN_DIR, CN_FILE) in out, out
+        e.fail("put %s %s" % (CN_FILE, CN_DIR), want="remote file exists")
     finally:
         e.cleanup()
 
