@@ -35,6 +35,7 @@ enum tls_mode { TLS_OFF, TLS_AUTO, TLS_REQUIRE };
 #define FEAT_XMD5	0x20
 #define FEAT_XSHA256	0x40
 #define FEAT_UTF8	0x80
+#define FEAT_MLST	0x100
 
 struct opts {
 	char		 host[CL_HOST_MAX];
@@ -177,6 +178,8 @@ int	tree_put(struct client *, const char *local, const char *remotedir,
 	    int flags, int depth);
 int	tree_del(struct client *, const char *dir, int depth);
 int	remote_is_dir(struct client *, const char *path);
+/* What path names itself, a link not followed: FTP_ENT_*, -1 (f.err). */
+int	remote_type(struct client *, const char *path);
 
 /* progress.c */
 struct progress {

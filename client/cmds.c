@@ -86,7 +86,8 @@ static const struct cmd cmds[] = {
 	    "  put a.bin\n  put -r site www\n  put -f notes.txt docs" },
 	{ "del", cmd_del, 1, 1, 'r', "del -f file | del -d [-y] dir",
 	    "Delete a remote file (-f), or a remote directory and\n"
-	    "everything in it (-d; asks first unless -y).\n"
+	    "everything in it (-d; asks first unless -y). A symbolic\n"
+	    "link is deleted itself, never what it points to.\n"
 	    "  del -f old.log\n  del -d -y tmp" },
 	{ "mv", cmd_mv, 2, 2, 'r', "mv src dst",
 	    "Rename or move a remote file or directory.\n  mv a.txt b.txt" },
@@ -283,7 +284,7 @@ cmd_del(struct client *c, int argc, char **argv)
 {
 	const struct cmd	*cmd = cmd_find("del");
 	char			 prompt[MOAT_PATH_MAX + 64];
-	int			 fl, i;
+	int			 fl, i, type;
 
 	if ((i = opts(argc, argv, "+fdy", cmd, &fl)) == -1)
 		return -1;
@@ -294,7 +295,13 @@ cmd_del(struct client *c, int argc, char **argv)
 	}
 	if (fl & FL('f'))
 		return simple(c, "del", "DELE", argv[i], 250);
-	if (remote_is_dir(c, argv[i]) != 1) {
+	/* The entry itself, not where a link leads: a link is deleted,
+	 * never the tree it points to. */
+	if ((type = remote_type(c, argv[i])) == -1) {
+		warnx("del: %s: %s", argv[i], c->f.err);
+		return -1;
+	}
+	if (type != FTP_ENT_DIR && type != FTP_ENT_LINK) {
 		warnx("del: %s: not a remote directory", argv[i]);
 		return -1;
 	}
@@ -304,13 +311,24 @@ cmd_del(struct client *c, int argc, char **argv)
 			    argv[i]);
 			return -1;
 		}
-		snprintf(prompt, sizeof(prompt), "delete %s and everything "
-		    "in it (yes/no)? ", argv[i]);
+		if (type == FTP_ENT_LINK)
+			snprintf(prompt, sizeof(prompt), "delete the symbolic "
+			    "link %s (not what it points to) (yes/no)? ",
+			    argv[i]);
+		else
+			snprintf(prompt, sizeof(prompt), "delete %s and "
+			    "everything in it (yes/no)? ", argv[i]);
 		if (!ask_yes(prompt)) {
 			warnx("del: %s: not confirmed, nothing deleted",
 			    argv[i]);
 			return -1;
 		}
+	}
+	if (type == FTP_ENT_LINK) {
+		if (!c->o.quiet)
+			printf("%s is a symbolic link: deleting the link "
+			    "only\n", argv[i]);
+		return simple(c, "del", "DELE", argv[i], 250);
 	}
 	return tree_del(c, argv[i], 0);
 }

@@ -43,7 +43,8 @@ static const struct {
 	const char	*name;
 	unsigned int	 bit;
 } feats[] = {
-	{ "MLSD", FEAT_MLSD }, { "MLST", FEAT_MLSD }, { "SIZE", FEAT_SIZE },
+	{ "MLSD", FEAT_MLSD }, { "MLST", FEAT_MLSD | FEAT_MLST },
+	{ "SIZE", FEAT_SIZE },
 	{ "REST", FEAT_REST }, { "EPSV", FEAT_EPSV }, { "HASH", FEAT_HASH },
 	{ "XMD5", FEAT_XMD5 }, { "XSHA256", FEAT_XSHA256 },
 	{ "UTF8", FEAT_UTF8 },

@@ -32,6 +32,69 @@ remote_is_dir(struct client *c, const char *path)
 	return 1;
 }
 
+/*
+ * MLST where the server has it, else the entry's line in the listing of
+ * its directory: CWD would follow a link and see where it leads.
+ */
+int
+remote_type(struct client *c, const char *path)
+{
+	struct ftp_entry	 e;
+	struct rlist		 l;
+	char			 name[FTP_ENTNAME_MAX], dir[MOAT_PATH_MAX];
+	size_t			 i, n;
+	int			 code, type = -1;
+
+	if (c->f.feat & FEAT_MLST) {
+		if ((code = ftp_cmd(&c->f, "MLST %s", path)) == -1)
+			return -1;
+		if (code == 250 && ftpreply_mlst(c->f.reply->text, &e) == 0)
+			return e.type;
+		if (code != 250 && code != 500 && code != 501 &&
+		    code != 502 && code != 504) {
+			ftp_seterr_reply(&c->f);
+			return -1;
+		}
+	}
+	if (base_name(path, name, sizeof(name)) == -1) {
+		ftp_seterr(&c->f, "not a name in a directory");
+		return -1;
+	}
+	if ((n = (size_t)(path_base(path) - path)) >= sizeof(dir)) {
+		ftp_seterr(&c->f, "name too long");
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	if (rlist_fetch(c, n > 0 ? dir : NULL, &l) == -1)
+		return -1;
+	for (i = 0; i < l.n && type == -1; i++)
+		if (strcmp(l.ent[i].name, name) == 0)
+			type = l.ent[i].type;
+	rlist_free(&l);
+	if (type == -1)
+		ftp_seterr(&c->f, "not in the listing of %s", n > 0 ? dir :
+		    "the remote directory");
+	return type;
+}
+
+/* A link in a listing: 1 if it leads to a regular file, 0 if not, -1. */
+static int
+link_to_file(struct client *c, const char *path)
+{
+	int	code;
+
+	if ((code = ftp_cmd(&c->f, "SIZE %s", path)) == -1)
+		return -1;
+	if (code == 213)
+		return 1;
+	if (code == 500 || code == 502)		/* no SIZE: ask CWD */
+		return remote_is_dir(c, path) == 0;
+	return 0;
+}
+
 int
 tree_get(struct client *c, const char *remote, const char *localdir,
     int flags, int depth)
@@ -40,7 +103,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 	char		 name[FTP_ENTNAME_MAX], ldir[MOAT_PATH_MAX];
 	char		 rpath[MOAT_PATH_MAX];
 	size_t		 i;
-	int		 isdir, rv = 0;
+	int		 isdir, link, rv = 0;
 
 	if (depth > CL_DEPTH_MAX) {
 		warnx("get: %s: tree too deep", remote);
@@ -73,13 +136,32 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 			rv = -1;
 			continue;
 		}
-		if (l.ent[i].type == FTP_ENT_DIR) {
+		switch (l.ent[i].type) {
+		case FTP_ENT_DIR:
 			if (tree_get(c, rpath, ldir, flags, depth + 1) == -1)
 				rv = -1;
-		} else if (l.ent[i].type == FTP_ENT_FILE ||
-		    l.ent[i].type == FTP_ENT_LINK) {
+			break;
+		case FTP_ENT_LINK:
+			/* a link is followed to a file only, never into a
+			 * directory: RETR of one would fail */
+			if ((link = link_to_file(c, rpath)) == -1) {
+				warnx("get: %s: %s", rpath, c->f.err);
+				rv = -1;
+				break;
+			}
+			if (!link) {
+				warnx("get: %s: symbolic link to a directory "
+				    "or to nothing: skipped", rpath);
+				break;
+			}
+			/* FALLTHROUGH */
+		case FTP_ENT_FILE:
 			if (xfer_get(c, rpath, ldir, flags | XF_TREE) == -1)
 				rv = -1;
+			break;
+		default:
+			warnx("get: %s: not a regular file: skipped", rpath);
+			break;
 		}
 	}
 	rlist_free(&l);

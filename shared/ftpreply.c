@@ -23,6 +23,8 @@ static int	parse_octet(const char **, unsigned int *);
 static int	pasv_at(const char *, uint8_t *, uint16_t *);
 static int	is_hex(const char *, size_t);
 static int	mlsd_fact(struct ftp_entry *, const char *, size_t);
+static int	mlsd_facts(const char *, size_t, struct ftp_entry *,
+		    const char **);
 static int	parse_modify(const char *, size_t, time_t *);
 static int	month_of(const char *, size_t);
 static int	list_date(const char **, const size_t *, int, time_t,
@@ -450,11 +452,12 @@ entry_name_ok(const char *name, size_t nl, size_t cap)
 	return 1;
 }
 
-int
-ftpreply_mlsd(const char *line, struct ftp_entry *e)
+/* "fact=v;fact=v; name": the facts into e, *name after the space. */
+static int
+mlsd_facts(const char *line, size_t len, struct ftp_entry *e,
+    const char **name)
 {
-	const char	*sp, *f, *semi, *name;
-	size_t		 len = strip_eol(line, strlen(line)), nl;
+	const char	*sp, *f, *semi;
 
 	memset(e, 0, sizeof(*e));
 	e->type = FTP_ENT_OTHER;
@@ -466,7 +469,41 @@ ftpreply_mlsd(const char *line, struct ftp_entry *e)
 		if (semi > f && mlsd_fact(e, f, (size_t)(semi - f)) == -1)
 			return -1;
 	}
-	name = sp + 1;
+	*name = sp + 1;
+	return 0;
+}
+
+int
+ftpreply_mlst(const char *text, struct ftp_entry *e)
+{
+	const char	*line, *nl, *name;
+	size_t		 len;
+
+	for (line = text; ; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			len = (size_t)(nl - line);
+		else
+			len = strlen(line);
+		len = strip_eol(line, len);
+		if (len > 1 && line[0] == ' ') {
+			if (mlsd_facts(line + 1, len - 1, e, &name) == -1 ||
+			    name == line + len)
+				return -1;
+			return 0;
+		}
+		if (nl == NULL)
+			return -1;
+	}
+}
+
+int
+ftpreply_mlsd(const char *line, struct ftp_entry *e)
+{
+	const char	*name;
+	size_t		 len = strip_eol(line, strlen(line)), nl;
+
+	if (mlsd_facts(line, len, e, &name) == -1)
+		return -1;
 	nl = len - (size_t)(name - line);
 	if (!entry_name_ok(name, nl, sizeof(e->name)))
 		return -1;

@@ -79,6 +79,12 @@ struct ftp_entry {
 /* "type=file;size=3;modify=20240101120000; name": 0 or -1. */
 int	ftpreply_mlsd(const char *line, struct ftp_entry *);
 /*
+ * The text of an MLST reply ("Listing x\n type=dir;modify=...; /x\nEnd"):
+ * the facts of its entry line, the one that starts with a space. That line
+ * names a path, not one name: e->name is left empty. 0 or -1.
+ */
+int	ftpreply_mlst(const char *text, struct ftp_entry *);
+/*
  * "-rw-r--r-- 1 u g 3 Jan  1 12:00 name" (or with a year). now picks the
  * year of "HH:MM" dates. 0: entry, 1: a line to skip ("total 12"), -1: bad.
  */

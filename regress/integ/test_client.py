@@ -819,6 +819,48 @@ def t_trees_chinese(srv):
         e.cleanup()
 
 
+def t_links(srv):
+    """del -d on a symbolic link to a directory deletes the link, never
+    what is in the directory; get -r follows links to files only and
+    skips one to a directory or to nothing with a warning."""
+    e = Env(srv)
+    try:
+        top = srv.rpath("lk")
+        os.makedirs(os.path.join(top, "real", "sub"))
+        for p in ("real/keep.txt", "real/sub/deep.txt", "f.txt"):
+            moatlib.make_file(os.path.join(top, p), 1000, seed=40)
+        os.symlink("real", os.path.join(top, "ln"))
+        os.symlink("f.txt", os.path.join(top, "lf"))
+        os.symlink("nowhere", os.path.join(top, "dang"))
+        st = os.stat(srv.root)
+        for d, dirs, files in os.walk(top):
+            for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+                os.lchown(n, st.st_uid, st.st_gid)
+        out, err = e.ok("get -r lk back")
+        for n in ("ln", "dang"):
+            assert "lk/%s: symbolic link to a directory or to nothing: " \
+                "skipped" % n in err, err
+        assert md5(e.lp("back", "lk", "lf")) == md5(os.path.join(top,
+                                                                 "f.txt"))
+        assert os.path.exists(e.lp("back", "lk", "real", "sub", "deep.txt"))
+        assert not os.path.lexists(e.lp("back", "lk", "ln"))
+        out, _ = e.ok("del -d -y lk/ln")
+        assert "lk/ln is a symbolic link: deleting the link only" in out, out
+        assert not os.path.lexists(os.path.join(top, "ln"))
+        assert os.path.exists(os.path.join(top, "real", "keep.txt"))
+        assert os.path.exists(os.path.join(top, "real", "sub", "deep.txt"))
+        # the same from inside the directory (the link's listing is .)
+        os.symlink("real", os.path.join(top, "ln2"))
+        os.lchown(os.path.join(top, "ln2"), st.st_uid, st.st_gid)
+        e.ok("cd lk", "del -d -y ln2")
+        assert not os.path.lexists(os.path.join(top, "ln2"))
+        assert os.path.exists(os.path.join(top, "real", "sub", "deep.txt"))
+        e.ok("del -d -y lk")
+        assert not os.path.exists(top)
+    finally:
+        e.cleanup()
+
+
 def t_progress(srv):
     e = Env(srv)
     try:
@@ -965,7 +1007,7 @@ FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_verbose_quiet, t_netrc, t_resume_download, t_resume_upload,
-          t_trees_chinese, t_progress, t_interactive, t_quota]
+          t_trees_chinese, t_links, t_progress, t_interactive, t_quota]
 
 
 def main():

@@ -327,6 +327,31 @@ START_TEST(mlsd)
 }
 END_TEST
 
+START_TEST(mlst)
+{
+	struct ftp_entry	e;
+
+	ck_assert_int_eq(ftpreply_mlst("Listing /t/ln\n type=OS.unix=symlink;"
+	    "size=4;modify=20240102030405;perm=; /t/ln\nEnd", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_LINK);
+	ck_assert_str_eq(e.name, "");
+	ck_assert_int_eq(ftpreply_mlst("Listing d\n type=dir;modify="
+	    "20240102030405; /a dir/d\r\nEnd", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_DIR);
+	ck_assert_int_eq(e.has_mtime, 1);
+	ck_assert_int_eq(ftpreply_mlst(" type=file;size=7; x", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_FILE);
+	ck_assert_uint_eq(e.size, 7);
+	/* no entry line, no path, bad facts */
+	ck_assert_int_eq(ftpreply_mlst("Listing x\nEnd", &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("", &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("Listing\n type=dir; \nEnd", &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("Listing\n type=dir;size=x; /d\nEnd",
+	    &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("Listing\n type=dir\nEnd", &e), -1);
+}
+END_TEST
+
 START_TEST(list)
 {
 	struct ftp_entry	e;
@@ -402,6 +427,7 @@ ftpreply_suite(void)
 	tcase_add_test(tc, hash);
 	tcase_add_test(tc, kv);
 	tcase_add_test(tc, mlsd);
+	tcase_add_test(tc, mlst);
 	tcase_add_test(tc, list);
 	suite_add_tcase(s, tc);
 	return s;
