@@ -149,8 +149,12 @@ struct rlist {
 	struct ftp_entry	*ent;
 	size_t			 n;
 	size_t			 cap;
+	size_t			 nbad;	/* names left out: control bytes, '/' */
 };
-int	rlist_fetch(struct client *, const char *path, struct rlist *);
+/* The listing of path (NULL: cwd); with what ("get"...), a warning line
+ * for each name left out. */
+int	rlist_fetch(struct client *, const char *path, struct rlist *,
+	    const char *what);
 void	rlist_free(struct rlist *);
 void	rlist_sort(struct rlist *);
 int	cmd_ls(struct client *, int, char **);

@@ -18,6 +18,7 @@
 #include <bsd/string.h>
 
 #include "client/client.h"
+#include "shared/log.h"
 #include "shared/size.h"
 
 #define LIST_DATA_MAX	(64 * 1024 * 1024)	/* one listing, bytes */
@@ -29,7 +30,8 @@
 static int	rlist_add(struct rlist *, const struct ftp_entry *);
 static int	fetch_raw(struct client *, const char *, const char *,
 		    char **, size_t *);
-static int	parse_raw(char *, size_t, int, struct rlist *);
+static int	parse_raw(char *, size_t, int, struct rlist *, const char *,
+		    const char *);
 static int	entcmp(const void *, const void *);
 static void	print_list(struct client *, struct rlist *);
 
@@ -120,19 +122,32 @@ fetch_raw(struct client *c, const char *verb, const char *path, char **out,
 	return -1;
 }
 
+/* Names the client cannot use are counted, and shown escaped if what. */
 static int
-parse_raw(char *buf, size_t len, int mlsd, struct rlist *l)
+parse_raw(char *buf, size_t len, int mlsd, struct rlist *l, const char *what,
+    const char *path)
 {
 	struct ftp_entry	 e;
 	char			*line, *nl, *end = buf + len;
+	char			 vis[FTP_ENTNAME_MAX * 4 + 1];
 	time_t			 now = time(NULL);
+	int			 rv;
 
 	for (line = buf; line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			nl = end;
 		*nl = '\0';
-		if (mlsd ? ftpreply_mlsd(line, &e) != 0 :
-		    ftpreply_list(line, now, &e) != 0)
+		rv = mlsd ? ftpreply_mlsd(line, &e) :
+		    ftpreply_list(line, now, &e);
+		if (rv == FTPREPLY_BADNAME) {
+			l->nbad++;
+			if (what != NULL)
+				warnx("%s: %s: skipped a name with a control "
+				    "character or a slash: %s", what, path,
+				    log_vis(vis, sizeof(vis), e.name));
+			continue;
+		}
+		if (rv != 0)
 			continue;
 		if (rlist_add(l, &e) == -1)
 			return -1;
@@ -141,7 +156,8 @@ parse_raw(char *buf, size_t len, int mlsd, struct rlist *l)
 }
 
 int
-rlist_fetch(struct client *c, const char *path, struct rlist *l)
+rlist_fetch(struct client *c, const char *path, struct rlist *l,
+    const char *what)
 {
 	char	*buf;
 	size_t	 len;
@@ -155,7 +171,8 @@ rlist_fetch(struct client *c, const char *path, struct rlist *l)
 	}
 	if (!mlsd && fetch_raw(c, "LIST", path, &buf, &len) == -1)
 		return -1;
-	rv = parse_raw(buf, len, mlsd, l);
+	rv = parse_raw(buf, len, mlsd, l, what, path != NULL && *path != '\0' ?
+	    path : c->cwd);
 	free(buf);
 	if (rv == -1) {
 		ftp_seterr(&c->f, "out of memory");
@@ -229,7 +246,7 @@ cmd_ls(struct client *c, int argc, char **argv)
 	struct rlist	 l;
 	const char	*path = argc > 1 ? argv[1] : NULL;
 
-	if (rlist_fetch(c, path, &l) == -1) {
+	if (rlist_fetch(c, path, &l, "ls") == -1) {
 		warnx("ls: %s: %s", path ? path : c->cwd, c->f.err);
 		return -1;
 	}

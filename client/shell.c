@@ -121,7 +121,7 @@ remote_matches(struct client *c, struct matches *m, const char *dir,
 		rlist_free(&cache);
 		cached[0] = '\0';
 		c->f.verbose = 0;
-		i = (size_t)rlist_fetch(c, *dir ? dir : NULL, &cache);
+		i = (size_t)rlist_fetch(c, *dir ? dir : NULL, &cache, NULL);
 		c->f.verbose = v;
 		if (i != 0)
 			return;

@@ -68,7 +68,7 @@ remote_type(struct client *c, const char *path)
 	dir[n] = '\0';
 	while (n > 1 && dir[n - 1] == '/')
 		dir[--n] = '\0';
-	if (rlist_fetch(c, n > 0 ? dir : NULL, &l) == -1)
+	if (rlist_fetch(c, n > 0 ? dir : NULL, &l, NULL) == -1)
 		return -1;
 	for (i = 0; i < l.n && type == -1; i++)
 		if (strcmp(l.ent[i].name, name) == 0)
@@ -124,10 +124,12 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 		warn("get: %s", ldir);
 		return -1;
 	}
-	if (rlist_fetch(c, remote, &l) == -1) {
+	if (rlist_fetch(c, remote, &l, "get") == -1) {
 		warnx("get: %s: %s", remote, c->f.err);
 		return -1;
 	}
+	if (l.nbad > 0)		/* each said why: the tree is not whole */
+		rv = -1;
 	rlist_sort(&l);
 	for (i = 0; i < l.n && !cl_interrupted; i++) {
 		if (rpath_join(rpath, sizeof(rpath), remote, l.ent[i].name)) {
@@ -242,10 +244,12 @@ tree_del(struct client *c, const char *dir, int depth)
 		warnx("del: %s: tree too deep", dir);
 		return -1;
 	}
-	if (rlist_fetch(c, dir, &l) == -1) {
+	if (rlist_fetch(c, dir, &l, "del") == -1) {
 		warnx("del: %s: %s", dir, c->f.err);
 		return -1;
 	}
+	if (l.nbad > 0)		/* not empty then: no RMD */
+		rv = -1;
 	for (i = 0; i < l.n && !cl_interrupted; i++) {
 		if (rpath_join(rpath, sizeof(rpath), dir, l.ent[i].name)) {
 			rv = -1;

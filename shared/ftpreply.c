@@ -505,8 +505,12 @@ ftpreply_mlsd(const char *line, struct ftp_entry *e)
 	if (mlsd_facts(line, len, e, &name) == -1)
 		return -1;
 	nl = len - (size_t)(name - line);
-	if (!entry_name_ok(name, nl, sizeof(e->name)))
+	if (nl == 0)
 		return -1;
+	if (!entry_name_ok(name, nl, sizeof(e->name))) {
+		copy_text(e->name, sizeof(e->name), name, nl);
+		return FTPREPLY_BADNAME;
+	}
 	memcpy(e->name, name, nl);
 	e->name[nl] = '\0';
 	return 0;
@@ -624,8 +628,12 @@ ftpreply_list(const char *line, time_t now, struct ftp_entry *e)
 		e->type = FTP_ENT_OTHER;
 		break;
 	}
-	if (!entry_name_ok(name, nl, sizeof(e->name)))
+	if (nl == 0)
 		return -1;
+	if (!entry_name_ok(name, nl, sizeof(e->name))) {
+		copy_text(e->name, sizeof(e->name), name, nl);
+		return FTPREPLY_BADNAME;
+	}
 	memcpy(e->name, name, nl);
 	e->name[nl] = '\0';
 	if (strcmp(e->name, ".") == 0)

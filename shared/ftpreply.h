@@ -76,7 +76,16 @@ struct ftp_entry {
 	time_t		mtime;		/* UTC */
 };
 
-/* "type=file;size=3;modify=20240101120000; name": 0 or -1. */
+/*
+ * A listing line whose name the client cannot use as one path component
+ * (a control byte, a '/', too long): the parsers below return
+ * FTPREPLY_BADNAME with its raw bytes, cut to fit, in e->name, to be shown
+ * escaped in a warning and never used.
+ */
+#define FTPREPLY_BADNAME	(-2)
+
+/* "type=file;size=3;modify=20240101120000; name": 0, -1 or
+ * FTPREPLY_BADNAME. */
 int	ftpreply_mlsd(const char *line, struct ftp_entry *);
 /*
  * The text of an MLST reply ("Listing x\n type=dir;modify=...; /x\nEnd"):
@@ -86,7 +95,8 @@ int	ftpreply_mlsd(const char *line, struct ftp_entry *);
 int	ftpreply_mlst(const char *text, struct ftp_entry *);
 /*
  * "-rw-r--r-- 1 u g 3 Jan  1 12:00 name" (or with a year). now picks the
- * year of "HH:MM" dates. 0: entry, 1: a line to skip ("total 12"), -1: bad.
+ * year of "HH:MM" dates. 0: entry, 1: a line to skip ("total 12"), -1: bad,
+ * FTPREPLY_BADNAME.
  */
 int	ftpreply_list(const char *line, time_t now, struct ftp_entry *);
 

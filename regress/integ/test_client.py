@@ -663,6 +663,31 @@ def t_part_symlink(srv):
         e.cleanup()
 
 
+def t_control_names(srv):
+    """get -r of a directory holding names with terminal escapes: each is
+    named in a warning, escaped, and the tree download fails instead of
+    leaving them out silently. ls warns the same way."""
+    e = Env(srv)
+    try:
+        top = srv.rpath("cn")
+        os.makedirs(top)
+        for n in ("ok.txt", "bad\x1b]0;TITLE\x07name", "x\x1b[2Jy"):
+            moatlib.make_file(os.path.join(top, n), 100, seed=41)
+        p = e.run("get -r cn back")
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode == 1, (p.returncode, err)
+        assert b"\x1b" not in p.stderr and b"\x07" not in p.stderr, err
+        warns = [x for x in err.splitlines() if "skipped a name" in x]
+        assert len(warns) == 2, err
+        assert any("cn: skipped a name with a control character or a "
+                   "slash: bad\\033]0;TITLE\\aname" in x for x in warns), err
+        assert os.path.exists(e.lp("back", "cn", "ok.txt"))
+        out, err = e.ok("ls cn")
+        assert "ok.txt" in out and err.count("skipped a name") == 2, err
+    finally:
+        e.cleanup()
+
+
 NEW = b"NEWCONTENT" * 10000
 OLD = b"OLDCONTENT" * 3000
 
@@ -1050,7 +1075,7 @@ def run_servers(r, servers, only):
             if srv.name == "vsftpd":
                 tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
-                tests += [t_stale_part, t_part_symlink]
+                tests += [t_stale_part, t_part_symlink, t_control_names]
             for t in tests:
                 if only and t.__name__ not in only:
                     continue

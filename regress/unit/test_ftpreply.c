@@ -307,20 +307,27 @@ START_TEST(mlsd)
 	ck_assert_int_eq(e.type, FTP_ENT_LINK);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1; ", &e), -1);
 	/* a name is one printable component: no escapes, no '/' */
-	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1; a\033[2Jb", &e), -1);
-	ck_assert_int_eq(ftpreply_mlsd("type=dir; ../x", &e), -1);
+	/* ... reported as such, with the raw name to show escaped */
+	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1; a\033[2Jb", &e),
+	    FTPREPLY_BADNAME);
+	ck_assert_str_eq(e.name, "a\033[2Jb");
+	ck_assert_int_eq(ftpreply_mlsd("type=dir; ../x", &e), FTPREPLY_BADNAME);
+	ck_assert_str_eq(e.name, "../x");
 	ck_assert_int_eq(ftpreply_list("drwxr-xr-x 2 u g 4096 Jan  1  2020 /",
-	    time(NULL), &e), -1);
+	    time(NULL), &e), FTPREPLY_BADNAME);
 	ck_assert_int_eq(ftpreply_list("drwxr-xr-x 2 u g 4096 Jan  1  2020 "
-	    "a/b", time(NULL), &e), -1);
+	    "a/b", time(NULL), &e), FTPREPLY_BADNAME);
 	ck_assert_int_eq(ftpreply_list("-rw-r--r-- 1 u g 6 Jan  1  2020 "
-	    "x\007y", time(NULL), &e), -1);
+	    "x\007y", time(NULL), &e), FTPREPLY_BADNAME);
+	ck_assert_str_eq(e.name, "x\007y");
+	ck_assert_int_eq(ftpreply_list("-rw-r--r-- 1 u g 6 Jan  1  2020 ",
+	    time(NULL), &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1;name", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=x; a", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;modify=2024; a", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;modify=20241302030405; a",
 	    &e), -1);
-	ck_assert_int_eq(ftpreply_mlsd("type=file; a/b", &e), -1);
+	ck_assert_int_eq(ftpreply_mlsd("type=file; a/b", &e), FTPREPLY_BADNAME);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=99999999999999999999;"
 	    " a", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("", &e), -1);
