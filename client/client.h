@@ -152,7 +152,8 @@ struct rlist {
 	size_t			 nbad;	/* names left out: control bytes, '/' */
 };
 /* The listing of path (NULL: cwd); with what ("get"...), a warning line
- * for each name left out. */
+ * for each name left out. 0, -1, or -2: past a size limit (a tree that
+ * met one stops whole). */
 int	rlist_fetch(struct client *, const char *path, struct rlist *,
 	    const char *what);
 void	rlist_free(struct rlist *);
@@ -175,7 +176,8 @@ int	base_name(const char *, char *, size_t);
 int	xfer_server_digest(struct client *, const char *path, uint64_t size,
 	    char *hex);
 
-/* tree.c: get -r, put -r, del -d */
+/* tree.c: get -r, put -r, del -d: 0, -1, or -2 when a listing went past
+ * a limit and the whole tree stopped (one message said so) */
 int	tree_get(struct client *, const char *remote, const char *localdir,
 	    int flags, int depth);
 int	tree_put(struct client *, const char *local, const char *remotedir,

@@ -263,7 +263,8 @@ transfer(struct client *c, int argc, char **argv, const char *name,
 		return -1;
 	dir = i + 1 < argc ? argv[i + 1] : NULL;
 	if (fl & FL('r'))
-		return tree(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0, 0);
+		return tree(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0, 0) ==
+		    0 ? 0 : -1;
 	return one(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0);
 }
 
@@ -330,7 +331,7 @@ cmd_del(struct client *c, int argc, char **argv)
 			    "only\n", argv[i]);
 		return simple(c, "del", "DELE", argv[i], 250);
 	}
-	return tree_del(c, argv[i], 0);
+	return tree_del(c, argv[i], 0) == 0 ? 0 : -1;
 }
 
 static int

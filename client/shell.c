@@ -97,7 +97,7 @@ local_matches(struct matches *m, const char *dir, const char *prefix)
 	closedir(dp);
 }
 
-/* Remote names of one directory, cached until the next command runs. */
+/* Remote names of one directory, cached until a command runs. */
 static struct rlist	cache;
 static char		cached[MOAT_PATH_MAX * 2];
 
@@ -275,6 +275,7 @@ shell_run(struct client *c)
 		if (buf[strspn(buf, " \t")] == '\0')
 			continue;
 		history(hist, &ev, H_ENTER, buf);
+		cache_drop();	/* its memory counts against get -r's */
 		rv = cmd_run_line(c, buf);
 		cache_drop();	/* the command may have changed the server */
 		if (rv == 1)

@@ -1,4 +1,8 @@
-/* Whole trees: get -r, put -r and del -d. Depth is bounded. */
+/*
+ * Whole trees: get -r, put -r and del -d. Depth is bounded, and so is the
+ * memory of the listings held on the way down: a listing past a limit
+ * (rlist_fetch -2) ends the whole tree, with one message.
+ */
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -68,7 +72,7 @@ remote_type(struct client *c, const char *path)
 	dir[n] = '\0';
 	while (n > 1 && dir[n - 1] == '/')
 		dir[--n] = '\0';
-	if (rlist_fetch(c, n > 0 ? dir : NULL, &l, NULL) == -1)
+	if (rlist_fetch(c, n > 0 ? dir : NULL, &l, NULL) != 0)
 		return -1;
 	for (i = 0; i < l.n && type == -1; i++)
 		if (strcmp(l.ent[i].name, name) == 0)
@@ -103,7 +107,7 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 	char		 name[FTP_ENTNAME_MAX], ldir[MOAT_PATH_MAX];
 	char		 rpath[MOAT_PATH_MAX];
 	size_t		 i;
-	int		 isdir, link, rv = 0;
+	int		 isdir, link, sub, rv;
 
 	if (depth > CL_DEPTH_MAX) {
 		warnx("get: %s: tree too deep", remote);
@@ -124,14 +128,14 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 		warn("get: %s", ldir);
 		return -1;
 	}
-	if (rlist_fetch(c, remote, &l, "get") == -1) {
+	if ((rv = rlist_fetch(c, remote, &l, "get")) != 0) {
 		warnx("get: %s: %s", remote, c->f.err);
-		return -1;
+		return rv;
 	}
 	if (l.nbad > 0)		/* each said why: the tree is not whole */
 		rv = -1;
 	rlist_sort(&l);
-	for (i = 0; i < l.n && !cl_interrupted; i++) {
+	for (i = 0; i < l.n && rv != -2 && !cl_interrupted; i++) {
 		if (rpath_join(rpath, sizeof(rpath), remote, l.ent[i].name)) {
 			warnx("get: %s/%s: name too long", remote,
 			    l.ent[i].name);
@@ -140,8 +144,9 @@ tree_get(struct client *c, const char *remote, const char *localdir,
 		}
 		switch (l.ent[i].type) {
 		case FTP_ENT_DIR:
-			if (tree_get(c, rpath, ldir, flags, depth + 1) == -1)
-				rv = -1;
+			sub = tree_get(c, rpath, ldir, flags, depth + 1);
+			if (sub < 0)
+				rv = sub;
 			break;
 		case FTP_ENT_LINK:
 			/* a link is followed to a file only, never into a
@@ -244,26 +249,26 @@ tree_del(struct client *c, const char *dir, int depth)
 		warnx("del: %s: tree too deep", dir);
 		return -1;
 	}
-	if (rlist_fetch(c, dir, &l, "del") == -1) {
+	if ((rv = rlist_fetch(c, dir, &l, "del")) != 0) {
 		warnx("del: %s: %s", dir, c->f.err);
-		return -1;
+		return rv;
 	}
 	if (l.nbad > 0)		/* not empty then: no RMD */
 		rv = -1;
-	for (i = 0; i < l.n && !cl_interrupted; i++) {
+	for (i = 0; i < l.n && rv != -2 && !cl_interrupted; i++) {
 		if (rpath_join(rpath, sizeof(rpath), dir, l.ent[i].name)) {
 			rv = -1;
 			continue;
 		}
-		if (l.ent[i].type == FTP_ENT_DIR)
-			code = tree_del(c, rpath, depth + 1) == 0 ? 250 : 0;
-		else if ((code = ftp_cmd(&c->f, "DELE %s", rpath)) != 250) {
+		if (l.ent[i].type == FTP_ENT_DIR) {
+			if ((code = tree_del(c, rpath, depth + 1)) < 0)
+				rv = code;
+		} else if ((code = ftp_cmd(&c->f, "DELE %s", rpath)) != 250) {
 			if (code != -1)
 				ftp_seterr_reply(&c->f);
 			warnx("del: %s: %s", rpath, c->f.err);
-		}
-		if (code != 250)
 			rv = -1;
+		}
 	}
 	rlist_free(&l);
 	if (rv == 0 && !cl_interrupted) {

@@ -144,9 +144,12 @@ class FakeFTP:
         self.send('257 "%s" is the current directory.' %
                   (self.pwd if self.cwd == "" else "/" + self.cwd))
 
+    def is_dir(self, p):
+        return p in self.dirs
+
     def cmd_CWD(self, arg):
         p = self.path(arg)
-        if p in self.dirs:
+        if self.is_dir(p):
             self.cwd = p
             self.send("250 OK.")
         else:
@@ -207,7 +210,7 @@ class FakeFTP:
 
     def cmd_MLSD(self, arg):
         p = self.path(arg)
-        if p not in self.dirs:
+        if not self.is_dir(p):
             self.send("550 No such directory.")
             return
         self.send("150 Listing.")

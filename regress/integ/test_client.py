@@ -9,6 +9,7 @@ import hashlib
 import os
 import pty
 import re
+import resource
 import select
 import shutil
 import signal
@@ -993,6 +994,44 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+class BigTree(fakeftp.FakeFTP):
+    """Every directory holds 200000 directories, all the way down."""
+
+    LISTING = b"".join(b"type=dir; d%06d\r\n" % i for i in range(200000))
+
+    def is_dir(self, p):
+        return True
+
+    def listing(self, path):
+        return self.LISTING
+
+
+def t_fake_bigtree():
+    """get -r of a tree whose every directory lists 200000 more: the
+    listings held level after level are bounded (256 MiB); past that the
+    whole download stops with one message instead of eating memory (the
+    client runs under a 1 GiB address space limit, and 120 s)."""
+    fake = BigTree()
+    e = FakeEnv(fake)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    try:
+        p = subprocess.run(e.argv("get -r top"), cwd=e.work, env=e.env(),
+                           capture_output=True, timeout=120,
+                           preexec_fn=limit)
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode == 1, (p.returncode, err)
+        assert err.splitlines() == ["moatftp: get: top/d000000: listings "
+                                    "too large (over 256 MiB held at "
+                                    "once)"], err
+        assert fake.commands("MLSD") == ["top", "top/d000000"], \
+            fake.commands("MLSD")
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 class SlowDigest:
     """t_fake_slow_digest, in two halves: the client starts before the
     other tests and is checked after them, so its wait overlaps theirs.
@@ -1028,7 +1067,7 @@ class SlowDigest:
 
 
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
-        t_fake_wrong_digest]
+        t_fake_wrong_digest, t_fake_bigtree]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_verbose_quiet, t_netrc, t_resume_download, t_resume_upload,
