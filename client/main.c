@@ -1,7 +1,8 @@
 /*
  * moatftp [options] [ftp://|ftps://][user@]host[:port][/dir] [command ...]
  * With commands: run them in order, stop at the first failure, exit 0 only
- * if all succeeded. Without: the interactive shell.
+ * if all succeeded. Without: the interactive shell, or the commands on
+ * stdin when it is not a terminal (exit 0 only if all succeeded).
  */
 #include <sys/types.h>
 

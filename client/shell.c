@@ -1,6 +1,8 @@
 /*
  * The interactive shell: libedit line editing and history, a prompt with
  * user@host:cwd, and tab completion of commands, local and remote names.
+ * When stdin is not a terminal it runs the commands read from it, all of
+ * them, and fails if any one did.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -238,7 +240,7 @@ shell_run(struct client *c)
 	HistEvent	 ev;
 	const char	*line;
 	char		 buf[MOAT_CMD_MAX * 8];
-	int		 count, rv = 0, eofs = 0;
+	int		 count, rv = 0, eofs = 0, failed = 0;
 
 	if ((el = el_init("moatftp", stdin, stdout, stderr)) == NULL ||
 	    (hist = history_init()) == NULL) {
@@ -280,6 +282,9 @@ shell_run(struct client *c)
 		cache_drop();	/* the command may have changed the server */
 		if (rv == 1)
 			break;
+		/* a script on stdin goes on, but its status says it failed */
+		if ((rv != 0 || cl_interrupted) && !c->interactive)
+			failed = 1;
 		if (c->f.dead) {
 			fprintf(stderr, "moatftp: connection lost\n");
 			rv = -1;
@@ -290,5 +295,5 @@ shell_run(struct client *c)
 	cache_drop();
 	history_end(hist);
 	el_end(el);
-	return rv == 1 ? 0 : rv;
+	return rv == -1 || failed ? -1 : 0;
 }

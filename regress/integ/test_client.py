@@ -465,6 +465,23 @@ def t_exit_codes(srv):
         e.cleanup()
 
 
+def t_stdin_status(srv):
+    """Commands on stdin (not a terminal) all run; the exit status is 1
+    if any failed, 0 if all succeeded."""
+    e = Env(srv)
+    try:
+        p = e.run(input=b"cd /no/such\npwd\n")
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert b"cd: /no/such" in p.stderr, p.stderr
+        assert p.stdout.strip() == b"/", p.stdout       # pwd still ran
+        p = e.run(input=b"pwd\nmkdir /no/such/dir\nexit\n")
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        p = e.run(input=b"pwd\nls\n")
+        assert p.returncode == 0, (p.returncode, p.stderr)
+    finally:
+        e.cleanup()
+
+
 def t_verbose_quiet(srv):
     e = Env(srv)
     try:
@@ -1070,8 +1087,9 @@ FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
-          t_verbose_quiet, t_netrc, t_resume_download, t_resume_upload,
-          t_trees_chinese, t_links, t_progress, t_interactive, t_quota]
+          t_stdin_status, t_verbose_quiet, t_netrc, t_resume_download,
+          t_resume_upload, t_trees_chinese, t_links, t_progress,
+          t_interactive, t_quota]
 
 
 def main():
