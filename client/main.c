@@ -73,7 +73,11 @@ on_sigint(int sig)
 	cl_interrupted = 1;
 }
 
-/* [scheme://][user@]host[:port][/dir]; *scheme_tls: -1 none, else mode. */
+/*
+ * [scheme://][user@]host[:port][/dir]; *scheme_tls: -1 none, else mode.
+ * ftp:// names the protocol only: it does not lower the TLS default (the
+ * password would go in clear without a word from the user).
+ */
 static int
 parse_target(struct opts *o, const char *arg, int *scheme_tls, char *dir,
     size_t dirlen)
@@ -86,10 +90,9 @@ parse_target(struct opts *o, const char *arg, int *scheme_tls, char *dir,
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
 		return -1;
 	s = buf;
-	if (strncasecmp(s, "ftp://", 6) == 0) {
-		*scheme_tls = TLS_AUTO;
+	if (strncasecmp(s, "ftp://", 6) == 0)
 		s += 6;
-	} else if (strncasecmp(s, "ftps://", 7) == 0) {
+	else if (strncasecmp(s, "ftps://", 7) == 0) {
 		*scheme_tls = TLS_REQUIRE;
 		s += 7;
 	} else if (strstr(s, "://") != NULL)

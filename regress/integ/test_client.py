@@ -706,6 +706,25 @@ def t_control_names(srv):
         e.cleanup()
 
 
+def t_fake_ftp_url():
+    """An ftp:// address does not lower TLS: against a server without TLS
+    the client gives up before sending the password, unless --tls says
+    otherwise."""
+    fake = fakeftp.FakeFTP()
+    e = Env(fake)
+    try:
+        url = "ftp://fake@127.0.0.1:%d" % fake.port
+        _, err = e.fail("pwd", cafile=False, target=url,
+                        want="server refuses TLS")
+        assert fake.commands("PASS") == [], fake.log
+        out, err = e.ok("pwd", cafile=False, target=url,
+                        opts=["--tls=auto"])
+        assert out.strip() == "/" and "in clear" in err, (out, err)
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 NEW = b"NEWCONTENT" * 10000
 OLD = b"OLDCONTENT" * 3000
 
@@ -1084,7 +1103,7 @@ class SlowDigest:
 
 
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
-        t_fake_wrong_digest, t_fake_bigtree]
+        t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_verbose_quiet, t_netrc, t_resume_download,
