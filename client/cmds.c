@@ -229,7 +229,7 @@ cmd_pwd(struct client *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (ftp_pwd(c) == -1) {
-		warnx("pwd: %s", c->f.err[0] ? c->f.err : "bad reply");
+		warnx("pwd: unusable reply (%s)", c->f.err);
 		return -1;
 	}
 	printf("%s\n", c->cwd);

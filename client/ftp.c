@@ -330,11 +330,17 @@ login(struct client *c, const char *pass)
 	return 0;
 }
 
+/* The remote directory into c->cwd, "?" (and f.err) if the reply is bad,
+ * or names a path with control bytes. */
 int
 ftp_pwd(struct client *c)
 {
-	if (ftp_cmd(&c->f, "PWD") != 257 ||
+	int	code;
+
+	if ((code = ftp_cmd(&c->f, "PWD")) != 257 ||
 	    ftpreply_pwd(c->f.reply->last, c->cwd, sizeof(c->cwd)) == -1) {
+		if (code != -1)
+			ftp_seterr_reply(&c->f);
 		strlcpy(c->cwd, "?", sizeof(c->cwd));
 		return -1;
 	}

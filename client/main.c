@@ -264,12 +264,15 @@ main(int argc, char *argv[])
 		ftp_close(&c);
 		return 1;
 	}
-	if (dir[0] != '\0' && dir[1] != '\0' && (ftp_cmd(&c.f, "CWD %s",
-	    dir) != 250 || ftp_pwd(&c) == -1)) {
-		warnx("cd %s: %s", dir, c.f.reply->last);
+	if (dir[0] != '\0' && dir[1] != '\0' && ((rv = ftp_cmd(&c.f,
+	    "CWD %s", dir)) != 250 || ftp_pwd(&c) == -1)) {
+		if (rv != 250 && rv != -1)
+			ftp_seterr_reply(&c.f);
+		warnx("cd %s: %s", dir, c.f.err);	/* escaped */
 		ftp_close(&c);
 		return 1;
 	}
+	rv = 0;
 	if (argc > 1) {
 		for (i = 1; i < (size_t)argc; i++) {
 			cl_interrupted = 0;

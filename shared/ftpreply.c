@@ -267,6 +267,9 @@ ftpreply_pwd(const char *text, char *path, size_t len)
 				break;
 			s++;
 		}
+		/* shown in the prompt and by pwd: no terminal escapes */
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return -1;
 		if (n + 1 >= len)
 			return -1;
 		path[n++] = *s;

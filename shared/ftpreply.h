@@ -51,7 +51,8 @@ int	ftpreply_parse(const char *buf, size_t len, struct ftp_reply *r,
 int	ftpreply_pasv(const char *text, uint8_t addr[4], uint16_t *port);
 /* 229 text "... (|||port|)" (any delimiter 33..126): 0 or -1. */
 int	ftpreply_epsv(const char *text, uint16_t *port);
-/* 257 text "\"/a \"\"b\"\" c\" is cwd": the unquoted path, 0 or -1. */
+/* 257 text "\"/a \"\"b\"\" c\" is cwd": the unquoted path, 0 or -1 (also
+ * for a path with a control byte: it would reach the terminal). */
 int	ftpreply_pwd(const char *text, char *path, size_t len);
 /*
  * Digest replies: HASH "SHA-256 0-100 <hex> name" (algo, range and hex),

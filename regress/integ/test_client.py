@@ -725,6 +725,29 @@ def t_fake_ftp_url():
         e.cleanup()
 
 
+def t_fake_pwd_escapes():
+    """A PWD reply whose path holds terminal escapes is refused: pwd says
+    so, escaped; show and the prompt print "?"; nothing raw reaches the
+    terminal."""
+    fake = fakeftp.FakeFTP(pwd="/\x1b]0;PWNED\x07\x1b[2J\x1b[31mred")
+    e = FakeEnv(fake)
+    try:
+        p = e.run("pwd")
+        assert p.returncode == 1, p
+        assert b"\x1b" not in p.stdout + p.stderr, p
+        assert b"pwd: unusable reply (server: 257 \"/\\033]0;PWNED" in \
+            p.stderr, p.stderr
+        out, _ = e.ok("show")
+        assert "cwd:     ?" in out and "home:    ?" in out, out
+        assert "\x1b" not in out, out
+        rc, out = run_pty(e.argv(), e.env(), e.work, dialogue=[
+            (b"fake@127.0.0.1:?> ", b"exit\r")])
+        assert rc == 0 and b"PWNED" not in out, out
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 NEW = b"NEWCONTENT" * 10000
 OLD = b"OLDCONTENT" * 3000
 
@@ -1103,7 +1126,8 @@ class SlowDigest:
 
 
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
-        t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url]
+        t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
+        t_fake_pwd_escapes]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_verbose_quiet, t_netrc, t_resume_download,

@@ -225,6 +225,12 @@ START_TEST(pwd)
 	ck_assert_int_eq(ftpreply_pwd("no quotes", p, sizeof(p)), -1);
 	ck_assert_int_eq(ftpreply_pwd("\"unterminated", p, sizeof(p)), -1);
 	ck_assert_int_eq(ftpreply_pwd("\"\"", p, sizeof(p)), -1);
+	/* terminal escapes and other control bytes are refused */
+	ck_assert_int_eq(ftpreply_pwd("\"/\033]0;title\007\" is cwd", p,
+	    sizeof(p)), -1);
+	ck_assert_int_eq(ftpreply_pwd("\"/a\tb\"", p, sizeof(p)), -1);
+	ck_assert_int_eq(ftpreply_pwd("\"/a\177\"", p, sizeof(p)), -1);
+	ck_assert_int_eq(ftpreply_pwd("\"/\xe4\xb8\xad\"", p, sizeof(p)), 0);
 	ck_assert_int_eq(ftpreply_pwd("\"/0123456789abcdef\"", p, sizeof(p)),
 	    -1);
 }
