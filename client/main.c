@@ -131,31 +131,52 @@ parse_target(struct opts *o, const char *arg, int *scheme_tls, char *dir,
 	return 0;
 }
 
+/* No user from the address or -u: the local user's name. 0 or -1. */
+static int
+local_user(struct client *c)
+{
+	struct passwd	*pw;
+
+	if (c->o.user[0] != '\0')
+		return 0;
+	if ((pw = getpwuid(getuid())) == NULL ||
+	    strlcpy(c->o.user, pw->pw_name, sizeof(c->o.user)) >=
+	    sizeof(c->o.user)) {
+		c->o.user[0] = '\0';
+		warnx("no local user name: give one with -u or user@host");
+		return -1;
+	}
+	return 0;
+}
+
 /* MOATFTP_PASSWORD, then ~/.netrc, then a prompt on the terminal. */
 static int
 get_password(struct client *c, char *pass, size_t len)
 {
 	char		 login[CL_USER_MAX], prompt[CL_USER_MAX + CL_HOST_MAX + 32];
 	const char	*env = getenv("MOATFTP_PASSWORD");
-	struct passwd	*pw;
 	int		 rv;
 
 	if (env != NULL) {
-		if (c->o.user[0] == '\0' && (pw = getpwuid(getuid())) != NULL)
-			strlcpy(c->o.user, pw->pw_name, sizeof(c->o.user));
+		if (local_user(c) == -1)
+			return -1;
 		return strlcpy(pass, env, len) >= len ? -1 : 0;
 	}
 	rv = netrc_lookup(c->o.host, c->o.user, login, sizeof(login), pass,
 	    len);
 	if (rv == 0) {
-		strlcpy(c->o.user, login, sizeof(c->o.user));
+		/* an entry with a password and no login: the user the
+		 * client would name anyway, never an empty USER */
+		if (login[0] != '\0')
+			strlcpy(c->o.user, login, sizeof(c->o.user));
+		else if (local_user(c) == -1) {
+			explicit_bzero(pass, len);
+			return -1;
+		}
 		return 0;
 	}
-	if (c->o.user[0] == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return -1;
-		strlcpy(c->o.user, pw->pw_name, sizeof(c->o.user));
-	}
+	if (local_user(c) == -1)
+		return -1;
 	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", c->o.user,
 	    c->o.host);
 	if (readpassphrase(prompt, pass, len, RPP_REQUIRE_TTY) == NULL) {

@@ -8,6 +8,7 @@ Run: /usr/bin/python3 regress/integ/test_client.py   (binaries: $MOAT_BUILD)
 import hashlib
 import os
 import pty
+import pwd
 import re
 import resource
 import select
@@ -748,6 +749,26 @@ def t_fake_pwd_escapes():
         e.cleanup()
 
 
+def t_fake_netrc_nologin():
+    """A ~/.netrc entry with a password and no login: the client logs in
+    as the user it would name anyway (the local one), not as "USER "."""
+    fake = fakeftp.FakeFTP()
+    e = FakeEnv(fake)
+    try:
+        nrc = os.path.join(e.home, ".netrc")
+        with open(nrc, "w") as f:
+            f.write("machine 127.0.0.1 password nrc-secret\n")
+        os.chmod(nrc, 0o600)
+        out, _ = e.ok("pwd", env=e.env(password=False),
+                      target="127.0.0.1:%d" % fake.port)
+        assert fake.commands("USER") == [pwd.getpwuid(os.getuid()).pw_name], \
+            fake.log
+        assert fake.commands("PASS") == ["nrc-secret"], fake.log
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 NEW = b"NEWCONTENT" * 10000
 OLD = b"OLDCONTENT" * 3000
 
@@ -1127,7 +1148,7 @@ class SlowDigest:
 
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
-        t_fake_pwd_escapes]
+        t_fake_pwd_escapes, t_fake_netrc_nologin]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_verbose_quiet, t_netrc, t_resume_download,
