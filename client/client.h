@@ -143,6 +143,8 @@ const char *const *cmd_names(void);
 /* Which argument kind a command completes: 'l' local, 'r' remote, 0 none. */
 int	cmd_completes(const char *name);
 int	ask_yes(const char *prompt);
+/* A local path with a leading ~ or ~/ made $HOME: 0, or -1 (said why). */
+int	local_path(const char *cmd, const char *in, char *out, size_t len);
 
 /* list.c: remote listings */
 struct rlist {

@@ -76,6 +76,7 @@ static const struct cmd cmds[] = {
 	    "resumes; the file is renamed to NAME once its digest matches\n"
 	    "the server's. -f overwrites an existing local file; without\n"
 	    "it get -r skips the files already there with the same size.\n"
+	    "~/ is $HOME in local paths.\n"
 	    "  get report.pdf\n  get -r photos ~/backup\n  get -f a.bin /tmp" },
 	{ "put", cmd_put, 1, 2, 'l', "put [-r] [-f] local [remotedir]",
 	    "Upload a file (-r: a directory tree) into remotedir. Data goes\n"
@@ -98,7 +99,7 @@ static const struct cmd cmds[] = {
 	{ "lcd", cmd_lcd, 0, 1, 'l', "lcd [dir]",
 	    "Change the local directory (no argument: $HOME).\n  lcd /tmp" },
 	{ "lls", cmd_lls, 0, 1, 'l', "lls [dir]",
-	    "List a local directory.\n  lls\n  lls /tmp" },
+	    "List a local directory.\n  lls\n  lls ~/backup" },
 	{ "lpwd", cmd_lpwd, 0, 0, 0, "lpwd", "Print the local directory." },
 	{ "exit", cmd_exit, 0, 0, 0, "exit", "Leave moatftp." },
 	{ "quit", cmd_exit, 0, 0, 0, "quit", "Leave moatftp." },
@@ -250,34 +251,73 @@ cmd_rmdir(struct client *c, int argc, char **argv)
 	return simple(c, "rmdir", "RMD", argv[1], 250);
 }
 
-/* get and put: one file, or a tree with -r; -f overwrites (XF_*). */
+/*
+ * A local path as typed, with a leading "~" or "~/" standing for $HOME:
+ * no shell expands it here. 0, or -1 after a message.
+ */
+int
+local_path(const char *cmd, const char *in, char *out, size_t len)
+{
+	const char	*home;
+	int		 n;
+
+	if (in[0] != '~' || (in[1] != '\0' && in[1] != '/')) {
+		if (strlcpy(out, in, len) >= len) {
+			warnx("%s: %s: name too long", cmd, in);
+			return -1;
+		}
+		return 0;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		warnx("%s: %s: HOME is not set", cmd, in);
+		return -1;
+	}
+	n = snprintf(out, len, "%s%s", home, in + 1);
+	if (n < 0 || (size_t)n >= len) {
+		warnx("%s: %s: name too long", cmd, in);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * get and put: one file, or a tree with -r; -f overwrites (XF_*). lpos:
+ * which operand is local (0 the source of put, 1 the directory of get).
+ */
 static int
 transfer(struct client *c, int argc, char **argv, const char *name,
-    int (*tree)(struct client *, const char *, const char *, int, int),
-    int (*one)(struct client *, const char *, const char *, int))
+    int lpos, int (*tree)(struct client *, const char *, const char *, int,
+    int), int (*one)(struct client *, const char *, const char *, int))
 {
-	const char	*dir;
-	int		 fl, i;
+	const char	*ops[2];
+	char		 lpath[MOAT_PATH_MAX];
+	int		 fl, i, xf;
 
 	if ((i = opts(argc, argv, "+rf", cmd_find(name), &fl)) == -1)
 		return -1;
-	dir = i + 1 < argc ? argv[i + 1] : NULL;
+	ops[0] = argv[i];
+	ops[1] = i + 1 < argc ? argv[i + 1] : NULL;
+	if (ops[lpos] != NULL) {
+		if (local_path(name, ops[lpos], lpath, sizeof(lpath)) == -1)
+			return -1;
+		ops[lpos] = lpath;
+	}
+	xf = fl & FL('f') ? XF_FORCE : 0;
 	if (fl & FL('r'))
-		return tree(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0, 0) ==
-		    0 ? 0 : -1;
-	return one(c, argv[i], dir, fl & FL('f') ? XF_FORCE : 0);
+		return tree(c, ops[0], ops[1], xf, 0) == 0 ? 0 : -1;
+	return one(c, ops[0], ops[1], xf);
 }
 
 static int
 cmd_get(struct client *c, int argc, char **argv)
 {
-	return transfer(c, argc, argv, "get", tree_get, xfer_get);
+	return transfer(c, argc, argv, "get", 1, tree_get, xfer_get);
 }
 
 static int
 cmd_put(struct client *c, int argc, char **argv)
 {
-	return transfer(c, argc, argv, "put", tree_put, xfer_put);
+	return transfer(c, argc, argv, "put", 0, tree_put, xfer_put);
 }
 
 static int
@@ -420,11 +460,13 @@ cmd_show(struct client *c, int argc, char **argv)
 static int
 cmd_lcd(struct client *c, int argc, char **argv)
 {
-	const char	*dir = argc > 1 ? argv[1] : getenv("HOME");
+	char	dir[MOAT_PATH_MAX];
 
-	(void)c;
-	if (dir == NULL || chdir(dir) == -1) {
-		warn("lcd: %s", dir ? dir : "$HOME");
+	if (local_path("lcd", argc > 1 ? argv[1] : "~", dir, sizeof(dir)) ==
+	    -1)
+		return -1;
+	if (chdir(dir) == -1) {
+		warn("lcd: %s", dir);
 		return -1;
 	}
 	return cmd_lpwd(c, 0, NULL);

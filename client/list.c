@@ -319,11 +319,13 @@ cmd_lls(struct client *c, int argc, char **argv)
 	struct ftp_entry e;
 	struct dirent	*de;
 	struct stat	 st;
-	const char	*dir = argc > 1 ? argv[1] : ".";
-	char		 path[MOAT_PATH_MAX];
+	char		 dir[MOAT_PATH_MAX], path[MOAT_PATH_MAX];
 	DIR		*dp;
 
 	memset(&l, 0, sizeof(l));
+	if (local_path("lls", argc > 1 ? argv[1] : ".", dir, sizeof(dir)) ==
+	    -1)
+		return -1;
 	if ((dp = opendir(dir)) == NULL) {
 		warn("lls: %s", dir);
 		return -1;

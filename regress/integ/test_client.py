@@ -483,6 +483,31 @@ def t_stdin_status(srv):
         e.cleanup()
 
 
+def t_tilde(srv):
+    """~ and ~/ in local paths are $HOME (get's directory, put's file,
+    lcd, lls), as help's "get -r photos ~/backup" shows."""
+    e = Env(srv)
+    try:
+        home_file = os.path.join(e.home, "t.bin")
+        moatlib.make_file(home_file, 2000, seed=42)
+        os.makedirs(srv.rpath("tdir"), exist_ok=True)
+        give(srv, srv.rpath("tdir"))
+        e.ok("put ~/t.bin", "put ~/t.bin tdir")
+        assert md5(srv.rpath("t.bin")) == md5(home_file)
+        e.ok("get t.bin ~/dl", "get -r tdir ~/tree")
+        assert md5(os.path.join(e.home, "dl", "t.bin")) == md5(home_file)
+        assert os.path.exists(os.path.join(e.home, "tree", "tdir", "t.bin"))
+        assert not os.path.exists(e.lp("~")), os.listdir(e.work)
+        out, _ = e.ok("lcd ~", "lpwd", "lls ~/dl", "lcd", "lpwd")
+        lines = out.splitlines()
+        assert lines.count(e.home) == 4, out
+        assert any(x.endswith("t.bin") for x in lines), out
+        # ~user is not expanded: it stays a name
+        e.fail("lls ~nosuchuser", want="lls: ~nosuchuser")
+    finally:
+        e.cleanup()
+
+
 def t_verbose_quiet(srv):
     e = Env(srv)
     try:
@@ -1151,7 +1176,8 @@ FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_pwd_escapes, t_fake_netrc_nologin]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
-          t_stdin_status, t_verbose_quiet, t_netrc, t_resume_download,
+          t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
+          t_resume_download,
           t_resume_upload, t_trees_chinese, t_links, t_progress,
           t_interactive, t_quota]
 
