@@ -94,8 +94,11 @@ link_to_file(struct client *c, const char *path)
 		return -1;
 	if (code == 213)
 		return 1;
-	if (code == 500 || code == 502)		/* no SIZE: ask CWD */
-		return remote_is_dir(c, path) == 0;
+	if (code == 500 || code == 502) {	/* no SIZE: ask CWD */
+		if ((code = remote_is_dir(c, path)) == -1)
+			return -1;
+		return code == 0;
+	}
 	return 0;
 }
 
