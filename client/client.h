@@ -15,6 +15,11 @@
 #define CL_HOST_MAX	256
 #define CL_USER_MAX	256
 #define CL_TIMEOUT	120		/* seconds, any single network wait */
+/* A digest (HASH, XMD5) may take CL_DIGEST_FLOOR seconds, one more for
+ * each CL_DIGEST_RATE bytes of the file, CL_DIGEST_MAX at most. */
+#define CL_DIGEST_FLOOR	600
+#define CL_DIGEST_RATE	(8ULL * 1024 * 1024)
+#define CL_DIGEST_MAX	(7ULL * 24 * 3600)
 #define CL_DEPTH_MAX	64		/* get -r / put -r / del -d nesting */
 #define CL_TICKETS	8		/* TLS session tickets kept */
 #define CL_PART_SUFFIX	".moatpart"
@@ -30,6 +35,7 @@ enum tls_mode { TLS_OFF, TLS_AUTO, TLS_REQUIRE };
 #define FEAT_XMD5	0x20
 #define FEAT_XSHA256	0x40
 #define FEAT_UTF8	0x80
+#define FEAT_MLST	0x100
 
 struct opts {
 	char		 host[CL_HOST_MAX];
@@ -99,8 +105,11 @@ int	ftp_cmd(struct ftp *, const char *fmt, ...)
 int	ftp_send(struct ftp *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	ftp_getreply(struct ftp *);
+/* How long each reply may take to come (CL_TIMEOUT unless set): 0, -1. */
+int	ftp_reply_timeout(struct ftp *, time_t);
 /* Open a data connection for cmd (RETR, STOR, MLSD...): 0, or -1 with the
- * reason printed. offset > 0 sends REST first. */
+ * reason in err; offset > 0 sends REST first, and -2 says the server
+ * answered it with a refusal. */
 int	ftp_data_open(struct client *, struct data *, uint64_t offset,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 ssize_t	data_read(struct data *, void *, size_t);
@@ -134,36 +143,51 @@ const char *const *cmd_names(void);
 /* Which argument kind a command completes: 'l' local, 'r' remote, 0 none. */
 int	cmd_completes(const char *name);
 int	ask_yes(const char *prompt);
+/* A local path with a leading ~ or ~/ made $HOME: 0, or -1 (said why). */
+int	local_path(const char *cmd, const char *in, char *out, size_t len);
 
 /* list.c: remote listings */
 struct rlist {
 	struct ftp_entry	*ent;
 	size_t			 n;
 	size_t			 cap;
+	size_t			 nbad;	/* names left out: control bytes, '/' */
 };
-int	rlist_fetch(struct client *, const char *path, struct rlist *);
+/* The listing of path (NULL: cwd); with what ("get"...), a warning line
+ * for each name left out. 0, -1, or -2: past a size limit (a tree that
+ * met one stops whole). */
+int	rlist_fetch(struct client *, const char *path, struct rlist *,
+	    const char *what);
 void	rlist_free(struct rlist *);
 void	rlist_sort(struct rlist *);
 int	cmd_ls(struct client *, int, char **);
 int	cmd_lls(struct client *, int, char **);
 
 /* xfer.c: one file each way, resumed and verified */
+#define XF_FORCE	0x01	/* -f: replace the file at the destination */
+#define XF_TREE		0x02	/* get -r, put -r: a file of the same size
+				 * there already is taken as done */
 int	xfer_get(struct client *, const char *remote, const char *localdir,
-	    int force);
+	    int flags);
 int	xfer_put(struct client *, const char *local, const char *remotedir,
-	    int force);
+	    int flags);
 /* Last component of a path, without trailing slashes: 0 or -1. */
 int	base_name(const char *, char *, size_t);
-/* 0 + hex, 1 if the server offers no digest, -1 on error. */
-int	xfer_server_digest(struct client *, const char *path, char *hex);
+/* 0 + hex, 1 if the server offers no digest, -1 on error. size: the
+ * file's, for how long the server may take. */
+int	xfer_server_digest(struct client *, const char *path, uint64_t size,
+	    char *hex);
 
-/* tree.c: get -r, put -r, del -d */
+/* tree.c: get -r, put -r, del -d: 0, -1, or -2 when a listing went past
+ * a limit and the whole tree stopped (one message said so) */
 int	tree_get(struct client *, const char *remote, const char *localdir,
-	    int force, int depth);
+	    int flags, int depth);
 int	tree_put(struct client *, const char *local, const char *remotedir,
-	    int force, int depth);
+	    int flags, int depth);
 int	tree_del(struct client *, const char *dir, int depth);
 int	remote_is_dir(struct client *, const char *path);
+/* What path names itself, a link not followed: FTP_ENT_*, -1 (f.err). */
+int	remote_type(struct client *, const char *path);
 
 /* progress.c */
 struct progress {

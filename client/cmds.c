@@ -74,17 +74,21 @@ static const struct cmd cmds[] = {
 	    "Download a file (-r: a directory tree) into localdir (created\n"
 	    "if missing). Data goes to NAME.moatpart, which a later get\n"
 	    "resumes; the file is renamed to NAME once its digest matches\n"
-	    "the server's. -f overwrites an existing local file.\n"
+	    "the server's. -f overwrites an existing local file; without\n"
+	    "it get -r skips the files already there with the same size.\n"
+	    "~/ is $HOME in local paths.\n"
 	    "  get report.pdf\n  get -r photos ~/backup\n  get -f a.bin /tmp" },
 	{ "put", cmd_put, 1, 2, 'l', "put [-r] [-f] local [remotedir]",
 	    "Upload a file (-r: a directory tree) into remotedir. Data goes\n"
 	    "to .NAME.moatpart on the server, resumed by a later put and\n"
 	    "renamed to NAME once the digests match. -f overwrites an\n"
-	    "existing remote file.\n"
+	    "existing remote file; without it put -r skips the files\n"
+	    "already there with the same size.\n"
 	    "  put a.bin\n  put -r site www\n  put -f notes.txt docs" },
 	{ "del", cmd_del, 1, 1, 'r', "del -f file | del -d [-y] dir",
 	    "Delete a remote file (-f), or a remote directory and\n"
-	    "everything in it (-d; asks first unless -y).\n"
+	    "everything in it (-d; asks first unless -y). A symbolic\n"
+	    "link is deleted itself, never what it points to.\n"
 	    "  del -f old.log\n  del -d -y tmp" },
 	{ "mv", cmd_mv, 2, 2, 'r', "mv src dst",
 	    "Rename or move a remote file or directory.\n  mv a.txt b.txt" },
@@ -95,7 +99,7 @@ static const struct cmd cmds[] = {
 	{ "lcd", cmd_lcd, 0, 1, 'l', "lcd [dir]",
 	    "Change the local directory (no argument: $HOME).\n  lcd /tmp" },
 	{ "lls", cmd_lls, 0, 1, 'l', "lls [dir]",
-	    "List a local directory.\n  lls\n  lls /tmp" },
+	    "List a local directory.\n  lls\n  lls ~/backup" },
 	{ "lpwd", cmd_lpwd, 0, 0, 0, "lpwd", "Print the local directory." },
 	{ "exit", cmd_exit, 0, 0, 0, "exit", "Leave moatftp." },
 	{ "quit", cmd_exit, 0, 0, 0, "quit", "Leave moatftp." },
@@ -226,7 +230,7 @@ cmd_pwd(struct client *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (ftp_pwd(c) == -1) {
-		warnx("pwd: %s", c->f.err[0] ? c->f.err : "bad reply");
+		warnx("pwd: unusable reply (%s)", c->f.err);
 		return -1;
 	}
 	printf("%s\n", c->cwd);
@@ -247,33 +251,73 @@ cmd_rmdir(struct client *c, int argc, char **argv)
 	return simple(c, "rmdir", "RMD", argv[1], 250);
 }
 
-/* get and put: one file, or a tree with -r; -f overwrites. */
+/*
+ * A local path as typed, with a leading "~" or "~/" standing for $HOME:
+ * no shell expands it here. 0, or -1 after a message.
+ */
+int
+local_path(const char *cmd, const char *in, char *out, size_t len)
+{
+	const char	*home;
+	int		 n;
+
+	if (in[0] != '~' || (in[1] != '\0' && in[1] != '/')) {
+		if (strlcpy(out, in, len) >= len) {
+			warnx("%s: %s: name too long", cmd, in);
+			return -1;
+		}
+		return 0;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		warnx("%s: %s: HOME is not set", cmd, in);
+		return -1;
+	}
+	n = snprintf(out, len, "%s%s", home, in + 1);
+	if (n < 0 || (size_t)n >= len) {
+		warnx("%s: %s: name too long", cmd, in);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * get and put: one file, or a tree with -r; -f overwrites (XF_*). lpos:
+ * which operand is local (0 the source of put, 1 the directory of get).
+ */
 static int
 transfer(struct client *c, int argc, char **argv, const char *name,
-    int (*tree)(struct client *, const char *, const char *, int, int),
-    int (*one)(struct client *, const char *, const char *, int))
+    int lpos, int (*tree)(struct client *, const char *, const char *, int,
+    int), int (*one)(struct client *, const char *, const char *, int))
 {
-	const char	*dir;
-	int		 fl, i;
+	const char	*ops[2];
+	char		 lpath[MOAT_PATH_MAX];
+	int		 fl, i, xf;
 
 	if ((i = opts(argc, argv, "+rf", cmd_find(name), &fl)) == -1)
 		return -1;
-	dir = i + 1 < argc ? argv[i + 1] : NULL;
+	ops[0] = argv[i];
+	ops[1] = i + 1 < argc ? argv[i + 1] : NULL;
+	if (ops[lpos] != NULL) {
+		if (local_path(name, ops[lpos], lpath, sizeof(lpath)) == -1)
+			return -1;
+		ops[lpos] = lpath;
+	}
+	xf = fl & FL('f') ? XF_FORCE : 0;
 	if (fl & FL('r'))
-		return tree(c, argv[i], dir, fl & FL('f'), 0);
-	return one(c, argv[i], dir, fl & FL('f'));
+		return tree(c, ops[0], ops[1], xf, 0) == 0 ? 0 : -1;
+	return one(c, ops[0], ops[1], xf);
 }
 
 static int
 cmd_get(struct client *c, int argc, char **argv)
 {
-	return transfer(c, argc, argv, "get", tree_get, xfer_get);
+	return transfer(c, argc, argv, "get", 1, tree_get, xfer_get);
 }
 
 static int
 cmd_put(struct client *c, int argc, char **argv)
 {
-	return transfer(c, argc, argv, "put", tree_put, xfer_put);
+	return transfer(c, argc, argv, "put", 0, tree_put, xfer_put);
 }
 
 static int
@@ -281,7 +325,7 @@ cmd_del(struct client *c, int argc, char **argv)
 {
 	const struct cmd	*cmd = cmd_find("del");
 	char			 prompt[MOAT_PATH_MAX + 64];
-	int			 fl, i;
+	int			 fl, i, type;
 
 	if ((i = opts(argc, argv, "+fdy", cmd, &fl)) == -1)
 		return -1;
@@ -292,7 +336,13 @@ cmd_del(struct client *c, int argc, char **argv)
 	}
 	if (fl & FL('f'))
 		return simple(c, "del", "DELE", argv[i], 250);
-	if (remote_is_dir(c, argv[i]) != 1) {
+	/* The entry itself, not where a link leads: a link is deleted,
+	 * never the tree it points to. */
+	if ((type = remote_type(c, argv[i])) == -1) {
+		warnx("del: %s: %s", argv[i], c->f.err);
+		return -1;
+	}
+	if (type != FTP_ENT_DIR && type != FTP_ENT_LINK) {
 		warnx("del: %s: not a remote directory", argv[i]);
 		return -1;
 	}
@@ -302,15 +352,26 @@ cmd_del(struct client *c, int argc, char **argv)
 			    argv[i]);
 			return -1;
 		}
-		snprintf(prompt, sizeof(prompt), "delete %s and everything "
-		    "in it (yes/no)? ", argv[i]);
+		if (type == FTP_ENT_LINK)
+			snprintf(prompt, sizeof(prompt), "delete the symbolic "
+			    "link %s (not what it points to) (yes/no)? ",
+			    argv[i]);
+		else
+			snprintf(prompt, sizeof(prompt), "delete %s and "
+			    "everything in it (yes/no)? ", argv[i]);
 		if (!ask_yes(prompt)) {
 			warnx("del: %s: not confirmed, nothing deleted",
 			    argv[i]);
 			return -1;
 		}
 	}
-	return tree_del(c, argv[i], 0);
+	if (type == FTP_ENT_LINK) {
+		if (!c->o.quiet)
+			printf("%s is a symbolic link: deleting the link "
+			    "only\n", argv[i]);
+		return simple(c, "del", "DELE", argv[i], 250);
+	}
+	return tree_del(c, argv[i], 0) == 0 ? 0 : -1;
 }
 
 static int
@@ -399,11 +460,13 @@ cmd_show(struct client *c, int argc, char **argv)
 static int
 cmd_lcd(struct client *c, int argc, char **argv)
 {
-	const char	*dir = argc > 1 ? argv[1] : getenv("HOME");
+	char	dir[MOAT_PATH_MAX];
 
-	(void)c;
-	if (dir == NULL || chdir(dir) == -1) {
-		warn("lcd: %s", dir ? dir : "$HOME");
+	if (local_path("lcd", argc > 1 ? argv[1] : "~", dir, sizeof(dir)) ==
+	    -1)
+		return -1;
+	if (chdir(dir) == -1) {
+		warn("lcd: %s", dir);
 		return -1;
 	}
 	return cmd_lpwd(c, 0, NULL);

@@ -43,7 +43,8 @@ static const struct {
 	const char	*name;
 	unsigned int	 bit;
 } feats[] = {
-	{ "MLSD", FEAT_MLSD }, { "MLST", FEAT_MLSD }, { "SIZE", FEAT_SIZE },
+	{ "MLSD", FEAT_MLSD }, { "MLST", FEAT_MLSD | FEAT_MLST },
+	{ "SIZE", FEAT_SIZE },
 	{ "REST", FEAT_REST }, { "EPSV", FEAT_EPSV }, { "HASH", FEAT_HASH },
 	{ "XMD5", FEAT_XMD5 }, { "XSHA256", FEAT_XSHA256 },
 	{ "UTF8", FEAT_UTF8 },
@@ -75,6 +76,20 @@ set_timeouts(int fd)
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* How long a reply on the control connection may take: 0 or -1. */
+int
+ftp_reply_timeout(struct ftp *f, time_t secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	if (setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ==
+	    -1) {
+		ftp_seterr(f, "control connection: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -315,11 +330,17 @@ login(struct client *c, const char *pass)
 	return 0;
 }
 
+/* The remote directory into c->cwd, "?" (and f.err) if the reply is bad,
+ * or names a path with control bytes. */
 int
 ftp_pwd(struct client *c)
 {
-	if (ftp_cmd(&c->f, "PWD") != 257 ||
+	int	code;
+
+	if ((code = ftp_cmd(&c->f, "PWD")) != 257 ||
 	    ftpreply_pwd(c->f.reply->last, c->cwd, sizeof(c->cwd)) == -1) {
+		if (code != -1)
+			ftp_seterr_reply(&c->f);
 		strlcpy(c->cwd, "?", sizeof(c->cwd));
 		return -1;
 	}
@@ -560,7 +581,7 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 {
 	struct ftp	*f = &c->f;
 	va_list		 ap;
-	int		 lfd = -1, code, rv;
+	int		 lfd = -1, code, rv, rest_refused = 0;
 
 	d->fd = -1;
 	d->ssl = NULL;
@@ -570,8 +591,10 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 	if (offset > 0) {
 		if ((code = ftp_cmd(f, "REST %llu",
 		    (unsigned long long)offset)) != 350) {
-			if (code != -1)
+			if (code != -1) {
 				ftp_seterr_reply(f);
+				rest_refused = 1;
+			}
 			goto fail;
 		}
 	}
@@ -610,7 +633,7 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 	if (d->fd != -1)
 		close(d->fd);
 	d->fd = -1;
-	return -1;
+	return rest_refused ? -2 : -1;
 }
 
 ssize_t

@@ -1,7 +1,8 @@
 /*
  * moatftp [options] [ftp://|ftps://][user@]host[:port][/dir] [command ...]
  * With commands: run them in order, stop at the first failure, exit 0 only
- * if all succeeded. Without: the interactive shell.
+ * if all succeeded. Without: the interactive shell, or the commands on
+ * stdin when it is not a terminal (exit 0 only if all succeeded).
  */
 #include <sys/types.h>
 
@@ -72,7 +73,11 @@ on_sigint(int sig)
 	cl_interrupted = 1;
 }
 
-/* [scheme://][user@]host[:port][/dir]; *scheme_tls: -1 none, else mode. */
+/*
+ * [scheme://][user@]host[:port][/dir]; *scheme_tls: -1 none, else mode.
+ * ftp:// names the protocol only: it does not lower the TLS default (the
+ * password would go in clear without a word from the user).
+ */
 static int
 parse_target(struct opts *o, const char *arg, int *scheme_tls, char *dir,
     size_t dirlen)
@@ -85,10 +90,9 @@ parse_target(struct opts *o, const char *arg, int *scheme_tls, char *dir,
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
 		return -1;
 	s = buf;
-	if (strncasecmp(s, "ftp://", 6) == 0) {
-		*scheme_tls = TLS_AUTO;
+	if (strncasecmp(s, "ftp://", 6) == 0)
 		s += 6;
-	} else if (strncasecmp(s, "ftps://", 7) == 0) {
+	else if (strncasecmp(s, "ftps://", 7) == 0) {
 		*scheme_tls = TLS_REQUIRE;
 		s += 7;
 	} else if (strstr(s, "://") != NULL)
@@ -127,31 +131,52 @@ parse_target(struct opts *o, const char *arg, int *scheme_tls, char *dir,
 	return 0;
 }
 
+/* No user from the address or -u: the local user's name. 0 or -1. */
+static int
+local_user(struct client *c)
+{
+	struct passwd	*pw;
+
+	if (c->o.user[0] != '\0')
+		return 0;
+	if ((pw = getpwuid(getuid())) == NULL ||
+	    strlcpy(c->o.user, pw->pw_name, sizeof(c->o.user)) >=
+	    sizeof(c->o.user)) {
+		c->o.user[0] = '\0';
+		warnx("no local user name: give one with -u or user@host");
+		return -1;
+	}
+	return 0;
+}
+
 /* MOATFTP_PASSWORD, then ~/.netrc, then a prompt on the terminal. */
 static int
 get_password(struct client *c, char *pass, size_t len)
 {
 	char		 login[CL_USER_MAX], prompt[CL_USER_MAX + CL_HOST_MAX + 32];
 	const char	*env = getenv("MOATFTP_PASSWORD");
-	struct passwd	*pw;
 	int		 rv;
 
 	if (env != NULL) {
-		if (c->o.user[0] == '\0' && (pw = getpwuid(getuid())) != NULL)
-			strlcpy(c->o.user, pw->pw_name, sizeof(c->o.user));
+		if (local_user(c) == -1)
+			return -1;
 		return strlcpy(pass, env, len) >= len ? -1 : 0;
 	}
 	rv = netrc_lookup(c->o.host, c->o.user, login, sizeof(login), pass,
 	    len);
 	if (rv == 0) {
-		strlcpy(c->o.user, login, sizeof(c->o.user));
+		/* an entry with a password and no login: the user the
+		 * client would name anyway, never an empty USER */
+		if (login[0] != '\0')
+			strlcpy(c->o.user, login, sizeof(c->o.user));
+		else if (local_user(c) == -1) {
+			explicit_bzero(pass, len);
+			return -1;
+		}
 		return 0;
 	}
-	if (c->o.user[0] == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return -1;
-		strlcpy(c->o.user, pw->pw_name, sizeof(c->o.user));
-	}
+	if (local_user(c) == -1)
+		return -1;
 	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", c->o.user,
 	    c->o.host);
 	if (readpassphrase(prompt, pass, len, RPP_REQUIRE_TTY) == NULL) {
@@ -260,12 +285,15 @@ main(int argc, char *argv[])
 		ftp_close(&c);
 		return 1;
 	}
-	if (dir[0] != '\0' && dir[1] != '\0' && (ftp_cmd(&c.f, "CWD %s",
-	    dir) != 250 || ftp_pwd(&c) == -1)) {
-		warnx("cd %s: %s", dir, c.f.reply->last);
+	if (dir[0] != '\0' && dir[1] != '\0' && ((rv = ftp_cmd(&c.f,
+	    "CWD %s", dir)) != 250 || ftp_pwd(&c) == -1)) {
+		if (rv != 250 && rv != -1)
+			ftp_seterr_reply(&c.f);
+		warnx("cd %s: %s", dir, c.f.err);	/* escaped */
 		ftp_close(&c);
 		return 1;
 	}
+	rv = 0;
 	if (argc > 1) {
 		for (i = 1; i < (size_t)argc; i++) {
 			cl_interrupted = 0;

@@ -47,8 +47,8 @@ next_tok(FILE *fp, char *tok, size_t len)
 }
 
 /*
- * Find host (and user, if set) in ~/.netrc. 0 with login and pass set,
- * 1 if no entry, -1 on error.
+ * Find host (and user, if set) in ~/.netrc. 0 with login and pass set
+ * (login empty for an entry without one), 1 if no entry, -1 on error.
  */
 int
 netrc_lookup(const char *host, const char *user, char *login,

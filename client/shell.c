@@ -1,6 +1,8 @@
 /*
  * The interactive shell: libedit line editing and history, a prompt with
  * user@host:cwd, and tab completion of commands, local and remote names.
+ * When stdin is not a terminal it runs the commands read from it, all of
+ * them, and fails if any one did.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -97,7 +99,7 @@ local_matches(struct matches *m, const char *dir, const char *prefix)
 	closedir(dp);
 }
 
-/* Remote names of one directory, cached until the next command runs. */
+/* Remote names of one directory, cached until a command runs. */
 static struct rlist	cache;
 static char		cached[MOAT_PATH_MAX * 2];
 
@@ -121,7 +123,7 @@ remote_matches(struct client *c, struct matches *m, const char *dir,
 		rlist_free(&cache);
 		cached[0] = '\0';
 		c->f.verbose = 0;
-		i = (size_t)rlist_fetch(c, *dir ? dir : NULL, &cache);
+		i = (size_t)rlist_fetch(c, *dir ? dir : NULL, &cache, NULL);
 		c->f.verbose = v;
 		if (i != 0)
 			return;
@@ -238,7 +240,7 @@ shell_run(struct client *c)
 	HistEvent	 ev;
 	const char	*line;
 	char		 buf[MOAT_CMD_MAX * 8];
-	int		 count, rv = 0, eofs = 0;
+	int		 count, rv = 0, eofs = 0, failed = 0;
 
 	if ((el = el_init("moatftp", stdin, stdout, stderr)) == NULL ||
 	    (hist = history_init()) == NULL) {
@@ -275,10 +277,14 @@ shell_run(struct client *c)
 		if (buf[strspn(buf, " \t")] == '\0')
 			continue;
 		history(hist, &ev, H_ENTER, buf);
+		cache_drop();	/* its memory counts against get -r's */
 		rv = cmd_run_line(c, buf);
 		cache_drop();	/* the command may have changed the server */
 		if (rv == 1)
 			break;
+		/* a script on stdin goes on, but its status says it failed */
+		if ((rv != 0 || cl_interrupted) && !c->interactive)
+			failed = 1;
 		if (c->f.dead) {
 			fprintf(stderr, "moatftp: connection lost\n");
 			rv = -1;
@@ -289,5 +295,5 @@ shell_run(struct client *c)
 	cache_drop();
 	history_end(hist);
 	el_end(el);
-	return rv == 1 ? 0 : rv;
+	return rv == -1 || failed ? -1 : 0;
 }

@@ -23,6 +23,8 @@ static int	parse_octet(const char **, unsigned int *);
 static int	pasv_at(const char *, uint8_t *, uint16_t *);
 static int	is_hex(const char *, size_t);
 static int	mlsd_fact(struct ftp_entry *, const char *, size_t);
+static int	mlsd_facts(const char *, size_t, struct ftp_entry *,
+		    const char **);
 static int	parse_modify(const char *, size_t, time_t *);
 static int	month_of(const char *, size_t);
 static int	list_date(const char **, const size_t *, int, time_t,
@@ -265,6 +267,9 @@ ftpreply_pwd(const char *text, char *path, size_t len)
 				break;
 			s++;
 		}
+		/* shown in the prompt and by pwd: no terminal escapes */
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return -1;
 		if (n + 1 >= len)
 			return -1;
 		path[n++] = *s;
@@ -450,11 +455,12 @@ entry_name_ok(const char *name, size_t nl, size_t cap)
 	return 1;
 }
 
-int
-ftpreply_mlsd(const char *line, struct ftp_entry *e)
+/* "fact=v;fact=v; name": the facts into e, *name after the space. */
+static int
+mlsd_facts(const char *line, size_t len, struct ftp_entry *e,
+    const char **name)
 {
-	const char	*sp, *f, *semi, *name;
-	size_t		 len = strip_eol(line, strlen(line)), nl;
+	const char	*sp, *f, *semi;
 
 	memset(e, 0, sizeof(*e));
 	e->type = FTP_ENT_OTHER;
@@ -466,10 +472,48 @@ ftpreply_mlsd(const char *line, struct ftp_entry *e)
 		if (semi > f && mlsd_fact(e, f, (size_t)(semi - f)) == -1)
 			return -1;
 	}
-	name = sp + 1;
-	nl = len - (size_t)(name - line);
-	if (!entry_name_ok(name, nl, sizeof(e->name)))
+	*name = sp + 1;
+	return 0;
+}
+
+int
+ftpreply_mlst(const char *text, struct ftp_entry *e)
+{
+	const char	*line, *nl, *name;
+	size_t		 len;
+
+	for (line = text; ; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			len = (size_t)(nl - line);
+		else
+			len = strlen(line);
+		len = strip_eol(line, len);
+		if (len > 1 && line[0] == ' ') {
+			if (mlsd_facts(line + 1, len - 1, e, &name) == -1 ||
+			    name == line + len)
+				return -1;
+			return 0;
+		}
+		if (nl == NULL)
+			return -1;
+	}
+}
+
+int
+ftpreply_mlsd(const char *line, struct ftp_entry *e)
+{
+	const char	*name;
+	size_t		 len = strip_eol(line, strlen(line)), nl;
+
+	if (mlsd_facts(line, len, e, &name) == -1)
 		return -1;
+	nl = len - (size_t)(name - line);
+	if (nl == 0)
+		return -1;
+	if (!entry_name_ok(name, nl, sizeof(e->name))) {
+		copy_text(e->name, sizeof(e->name), name, nl);
+		return FTPREPLY_BADNAME;
+	}
 	memcpy(e->name, name, nl);
 	e->name[nl] = '\0';
 	return 0;
@@ -587,8 +631,12 @@ ftpreply_list(const char *line, time_t now, struct ftp_entry *e)
 		e->type = FTP_ENT_OTHER;
 		break;
 	}
-	if (!entry_name_ok(name, nl, sizeof(e->name)))
+	if (nl == 0)
 		return -1;
+	if (!entry_name_ok(name, nl, sizeof(e->name))) {
+		copy_text(e->name, sizeof(e->name), name, nl);
+		return FTPREPLY_BADNAME;
+	}
 	memcpy(e->name, name, nl);
 	e->name[nl] = '\0';
 	if (strcmp(e->name, ".") == 0)

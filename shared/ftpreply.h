@@ -51,7 +51,8 @@ int	ftpreply_parse(const char *buf, size_t len, struct ftp_reply *r,
 int	ftpreply_pasv(const char *text, uint8_t addr[4], uint16_t *port);
 /* 229 text "... (|||port|)" (any delimiter 33..126): 0 or -1. */
 int	ftpreply_epsv(const char *text, uint16_t *port);
-/* 257 text "\"/a \"\"b\"\" c\" is cwd": the unquoted path, 0 or -1. */
+/* 257 text "\"/a \"\"b\"\" c\" is cwd": the unquoted path, 0 or -1 (also
+ * for a path with a control byte: it would reach the terminal). */
 int	ftpreply_pwd(const char *text, char *path, size_t len);
 /*
  * Digest replies: HASH "SHA-256 0-100 <hex> name" (algo, range and hex),
@@ -76,11 +77,27 @@ struct ftp_entry {
 	time_t		mtime;		/* UTC */
 };
 
-/* "type=file;size=3;modify=20240101120000; name": 0 or -1. */
+/*
+ * A listing line whose name the client cannot use as one path component
+ * (a control byte, a '/', too long): the parsers below return
+ * FTPREPLY_BADNAME with its raw bytes, cut to fit, in e->name, to be shown
+ * escaped in a warning and never used.
+ */
+#define FTPREPLY_BADNAME	(-2)
+
+/* "type=file;size=3;modify=20240101120000; name": 0, -1 or
+ * FTPREPLY_BADNAME. */
 int	ftpreply_mlsd(const char *line, struct ftp_entry *);
 /*
+ * The text of an MLST reply ("Listing x\n type=dir;modify=...; /x\nEnd"):
+ * the facts of its entry line, the one that starts with a space. That line
+ * names a path, not one name: e->name is left empty. 0 or -1.
+ */
+int	ftpreply_mlst(const char *text, struct ftp_entry *);
+/*
  * "-rw-r--r-- 1 u g 3 Jan  1 12:00 name" (or with a year). now picks the
- * year of "HH:MM" dates. 0: entry, 1: a line to skip ("total 12"), -1: bad.
+ * year of "HH:MM" dates. 0: entry, 1: a line to skip ("total 12"), -1: bad,
+ * FTPREPLY_BADNAME.
  */
 int	ftpreply_list(const char *line, time_t now, struct ftp_entry *);
 

@@ -1,7 +1,8 @@
 /*
- * libFuzzer: the client's MLSD and LIST line parsers (shared/ftpreply.c
- * ftpreply_mlsd, ftpreply_list) fed one arbitrary line. A parsed entry
- * has a NUL-terminated name inside its buffer and a known type.
+ * libFuzzer: the client's MLSD, MLST and LIST parsers (shared/ftpreply.c
+ * ftpreply_mlsd, ftpreply_mlst, ftpreply_list) fed one arbitrary line.
+ * A parsed entry has a NUL-terminated name inside its buffer and a known
+ * type.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -24,13 +25,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, n);
 	line[n] = '\0';
 	memset(&e, 0xa5, sizeof(e));
-	if (ftpreply_mlsd(line, &e) == 0) {
+	if ((rc = ftpreply_mlsd(line, &e)) == 0 || rc == FTPREPLY_BADNAME) {
 		assert(memchr(e.name, '\0', sizeof(e.name)) != NULL);
 		assert(e.type >= FTP_ENT_FILE && e.type <= FTP_ENT_OTHER);
 	}
 	memset(&e, 0xa5, sizeof(e));
+	if (ftpreply_mlst(line, &e) == 0)
+		assert(e.type >= FTP_ENT_FILE && e.type <= FTP_ENT_OTHER);
+	memset(&e, 0xa5, sizeof(e));
 	rc = ftpreply_list(line, (time_t)1700000000, &e);
-	assert(rc >= -1 && rc <= 1);
+	assert(rc >= FTPREPLY_BADNAME && rc <= 1);
+	if (rc == FTPREPLY_BADNAME)
+		assert(memchr(e.name, '\0', sizeof(e.name)) != NULL);
 	if (rc == 0) {
 		assert(memchr(e.name, '\0', sizeof(e.name)) != NULL);
 		assert(e.type >= FTP_ENT_FILE && e.type <= FTP_ENT_OTHER);

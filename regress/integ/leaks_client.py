@@ -5,8 +5,8 @@ does not pick it up; `make client-leaks` builds with ASan and runs it).
 Each case runs build-asan/moatftp with detect_leaks=1 against a TLS
 moatftpd and fails on any leak report: several TLS data connections (each
 resumes a pooled session), the shell on stdin, refused certificate, refused
-login, a lost control connection. The daemon runs with detect_leaks=0 (its
-children _exit with memory held).
+login, a stale part file started over, trees, a lost control connection.
+The daemon runs with detect_leaks=0 (its children _exit with memory held).
 """
 import os
 import shutil
@@ -43,9 +43,19 @@ def main():
         ("untrusted", [tgt, "pwd"], None, b""),
         ("bad password", ca + [tgt, "pwd"], "wrong", b""),
         ("refused get", ca + [tgt, "get nosuchfile"], None, b""),
+        # a stale part file: resumed, mismatch, discarded, again from 0
+        ("stale part", ca + [tgt, "get -f up.bin"], None, b""),
+        ("tree", ca + [tgt, "put -r tree", "get -r tree back",
+                       "get -r tree back", "del -d -y tree"], None, b""),
     ]
+    os.makedirs(os.path.join(work, "tree", "sub"))
+    with open(os.path.join(work, "tree", "sub", "f"), "wb") as f:
+        f.write(os.urandom(1000))
     passed = failed = 0
     for name, argv, pw, stdin in cases:
+        if name == "stale part":
+            with open(os.path.join(work, "up.bin.moatpart"), "wb") as f:
+                f.write(os.urandom(100000))
         e = dict(env)
         if pw:
             e["MOATFTP_PASSWORD"] = pw

@@ -8,7 +8,9 @@ Run: /usr/bin/python3 regress/integ/test_client.py   (binaries: $MOAT_BUILD)
 import hashlib
 import os
 import pty
+import pwd
 import re
+import resource
 import select
 import shutil
 import signal
@@ -19,6 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakeftp  # noqa: E402
 import moatlib  # noqa: E402
 
 MOATFTP = moatlib.MOATFTP
@@ -219,6 +222,22 @@ class Env:
 
     def lp(self, *names):
         return os.path.join(self.work, *names)
+
+
+class FakeEnv(Env):
+    """An Env for a fakeftp.FakeFTP: plain FTP, no certificate."""
+
+    def argv(self, *cmds, opts=(), cafile=False, target=None):
+        return Env.argv(self, *cmds, opts=["--tls=off"] + list(opts),
+                        cafile=False, target=target)
+
+
+def give(srv, *paths):
+    """Hand files made by the test to the account that owns the server's
+    home, so the server may replace them."""
+    st = os.stat(srv.root)
+    for p in paths:
+        os.chown(p, st.st_uid, st.st_gid)
 
 
 def run_pty(argv, env, cwd, dialogue=(), timeout=60):
@@ -447,6 +466,48 @@ def t_exit_codes(srv):
         e.cleanup()
 
 
+def t_stdin_status(srv):
+    """Commands on stdin (not a terminal) all run; the exit status is 1
+    if any failed, 0 if all succeeded."""
+    e = Env(srv)
+    try:
+        p = e.run(input=b"cd /no/such\npwd\n")
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert b"cd: /no/such" in p.stderr, p.stderr
+        assert p.stdout.strip() == b"/", p.stdout       # pwd still ran
+        p = e.run(input=b"pwd\nmkdir /no/such/dir\nexit\n")
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        p = e.run(input=b"pwd\nls\n")
+        assert p.returncode == 0, (p.returncode, p.stderr)
+    finally:
+        e.cleanup()
+
+
+def t_tilde(srv):
+    """~ and ~/ in local paths are $HOME (get's directory, put's file,
+    lcd, lls), as help's "get -r photos ~/backup" shows."""
+    e = Env(srv)
+    try:
+        home_file = os.path.join(e.home, "t.bin")
+        moatlib.make_file(home_file, 2000, seed=42)
+        os.makedirs(srv.rpath("tdir"), exist_ok=True)
+        give(srv, srv.rpath("tdir"))
+        e.ok("put ~/t.bin", "put ~/t.bin tdir")
+        assert md5(srv.rpath("t.bin")) == md5(home_file)
+        e.ok("get t.bin ~/dl", "get -r tdir ~/tree")
+        assert md5(os.path.join(e.home, "dl", "t.bin")) == md5(home_file)
+        assert os.path.exists(os.path.join(e.home, "tree", "tdir", "t.bin"))
+        assert not os.path.exists(e.lp("~")), os.listdir(e.work)
+        out, _ = e.ok("lcd ~", "lpwd", "lls ~/dl", "lcd", "lpwd")
+        lines = out.splitlines()
+        assert lines.count(e.home) == 4, out
+        assert any(x.endswith("t.bin") for x in lines), out
+        # ~user is not expanded: it stays a name
+        e.fail("lls ~nosuchuser", want="lls: ~nosuchuser")
+    finally:
+        e.cleanup()
+
+
 def t_verbose_quiet(srv):
     e = Env(srv)
     try:
@@ -491,7 +552,11 @@ def t_resume_download(srv):
                           size)
         assert not os.path.exists(e.lp("big.bin"))
         out, _ = e.ok("get big.bin")
-        assert "resuming big.bin from %d" % cut in out, out
+        if srv.has_hash:
+            assert "resuming big.bin from %d" % cut in out, out
+        else:   # nothing could check a resumed file: start over
+            assert "starting big.bin over: the server offers no digest" \
+                in out, out
         assert md5(e.lp("big.bin")) == md5(srv.rpath("big.bin"))
         assert not os.path.exists(e.lp("big.bin.moatpart"))
     finally:
@@ -507,7 +572,11 @@ def t_resume_upload(srv):
                           size)
         assert not os.path.exists(srv.rpath("up.bin"))
         out, _ = e.ok("put up.bin")
-        assert "resuming up.bin from %d" % cut in out, out
+        if srv.has_hash:
+            assert "resuming up.bin from %d" % cut in out, out
+        else:
+            assert "starting up.bin over: the server offers no digest" \
+                in out, out
         assert md5(srv.rpath("up.bin")) == md5(e.lp("up.bin"))
         assert not os.path.exists(srv.rpath(".up.bin.moatpart"))
     finally:
@@ -536,8 +605,9 @@ def _wait_size(path, proc, deadline):
 
 
 def t_interrupt_drop(srv):
-    """Ctrl-C (SIGINT) and a dropped connection both leave a part file that
-    the next run resumes."""
+    """Ctrl-C (SIGINT) and a dropped connection both leave a part file;
+    vsftpd offers no digest to check a resumed file, so the next run
+    starts it over."""
     e = Env(srv)
     try:
         size = 12 << 20
@@ -566,19 +636,24 @@ def t_interrupt_drop(srv):
             except OSError:
                 pass
         out, err = p.communicate(timeout=60)
-        assert b"resuming int.bin from %d" % cut1 in out, out
+        assert b"starting int.bin over: the server offers no digest" in \
+            out, out
         assert p.returncode == 1, (out, err)
         assert len(err.strip().splitlines()) == 1, err
         cut2 = os.path.getsize(part)
         assert cut1 < cut2 < size, (cut1, cut2)
         out, _ = e.ok("get int.bin")
-        assert "resuming int.bin from %d" % cut2 in out, out
+        assert "starting int.bin over" in out, out
         assert md5(e.lp("int.bin")) == md5(srv.rpath("int.bin"))
     finally:
         e.cleanup()
 
 
-def t_corrupt_part(srv):
+def t_stale_part(srv):
+    """A part file that does not match the server's file (left from an
+    older version) is found out by the digest after resuming: it is
+    discarded and the file downloaded again from byte 0; so is a stale
+    part file on the server for an upload. Neither fails for ever."""
     e = Env(srv)
     try:
         moatlib.make_file(srv.rpath("cor.bin"), 500000, seed=9)
@@ -587,17 +662,227 @@ def t_corrupt_part(srv):
         prefix[1000] ^= 0xff
         with open(e.lp("cor.bin.moatpart"), "wb") as f:
             f.write(prefix)
-        _, err = e.fail("get cor.bin", want="MISMATCH")
-        digests = re.findall(r"\b[0-9a-f]{32}\b", err)
-        assert len(set(digests)) == 2, err
-        assert md5(srv.rpath("cor.bin")) in digests, err
-        assert os.path.exists(e.lp("cor.bin.moatpart"))
-        assert not os.path.exists(e.lp("cor.bin"))
-        os.unlink(e.lp("cor.bin.moatpart"))
-        e.ok("get cor.bin")
+        out, err = e.ok("get cor.bin")
+        assert "resuming cor.bin from 200000" in out, out
+        assert "MD5 mismatch after resuming from 200000: part file " \
+            "discarded, starting over" in err, err
         assert md5(e.lp("cor.bin")) == md5(srv.rpath("cor.bin"))
+        assert not os.path.exists(e.lp("cor.bin.moatpart"))
+        # the same for -f over an existing file, with SHA-256
+        moatlib.make_file(e.lp("cor.bin.moatpart"), 300000, seed=30)
+        _, err = e.ok("get -f cor.bin", opts=["--hash=sha256"])
+        assert "SHA-256 mismatch after resuming" in err, err
+        assert md5(e.lp("cor.bin")) == md5(srv.rpath("cor.bin"))
+        # upload over a stale remote part file
+        moatlib.make_file(e.lp("su.bin"), 400000, seed=31)
+        moatlib.make_file(srv.rpath(".su.bin.moatpart"), 150000, seed=32)
+        give(srv, srv.rpath(".su.bin.moatpart"))
+        out, err = e.ok("put su.bin")
+        assert "resuming su.bin from 150000" in out, out
+        assert "mismatch after resuming from 150000" in err, err
+        assert md5(srv.rpath("su.bin")) == md5(e.lp("su.bin"))
+        assert not os.path.exists(srv.rpath(".su.bin.moatpart"))
     finally:
         e.cleanup()
+
+
+def t_part_symlink(srv):
+    """A local part file that is a symbolic link is refused: the download
+    never writes through it into the file it points to."""
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("sl.bin"), 50000, seed=33)
+        victim = os.path.join(e.dir, "victim")
+        with open(victim, "wb") as f:
+            f.write(b"precious")
+        os.symlink(victim, e.lp("sl.bin.moatpart"))
+        _, err = e.fail("get sl.bin", want="part file is a symbolic link")
+        with open(victim, "rb") as f:
+            assert f.read() == b"precious"
+        assert not os.path.exists(e.lp("sl.bin"))
+        os.unlink(e.lp("sl.bin.moatpart"))
+        os.mkfifo(e.lp("sl.bin.moatpart"))
+        e.fail("get sl.bin", want="part file is not a regular file")
+    finally:
+        e.cleanup()
+
+
+def t_control_names(srv):
+    """get -r of a directory holding names with terminal escapes: each is
+    named in a warning, escaped, and the tree download fails instead of
+    leaving them out silently. ls warns the same way."""
+    e = Env(srv)
+    try:
+        top = srv.rpath("cn")
+        os.makedirs(top)
+        for n in ("ok.txt", "bad\x1b]0;TITLE\x07name", "x\x1b[2Jy"):
+            moatlib.make_file(os.path.join(top, n), 100, seed=41)
+        p = e.run("get -r cn back")
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode == 1, (p.returncode, err)
+        assert b"\x1b" not in p.stderr and b"\x07" not in p.stderr, err
+        warns = [x for x in err.splitlines() if "skipped a name" in x]
+        assert len(warns) == 2, err
+        assert any("cn: skipped a name with a control character or a "
+                   "slash: bad\\033]0;TITLE\\aname" in x for x in warns), err
+        assert os.path.exists(e.lp("back", "cn", "ok.txt"))
+        out, err = e.ok("ls cn")
+        assert "ok.txt" in out and err.count("skipped a name") == 2, err
+    finally:
+        e.cleanup()
+
+
+def t_fake_ftp_url():
+    """An ftp:// address does not lower TLS: against a server without TLS
+    the client gives up before sending the password, unless --tls says
+    otherwise."""
+    fake = fakeftp.FakeFTP()
+    e = Env(fake)
+    try:
+        url = "ftp://fake@127.0.0.1:%d" % fake.port
+        _, err = e.fail("pwd", cafile=False, target=url,
+                        want="server refuses TLS")
+        assert fake.commands("PASS") == [], fake.log
+        out, err = e.ok("pwd", cafile=False, target=url,
+                        opts=["--tls=auto"])
+        assert out.strip() == "/" and "in clear" in err, (out, err)
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
+def t_fake_pwd_escapes():
+    """A PWD reply whose path holds terminal escapes is refused: pwd says
+    so, escaped; show and the prompt print "?"; nothing raw reaches the
+    terminal."""
+    fake = fakeftp.FakeFTP(pwd="/\x1b]0;PWNED\x07\x1b[2J\x1b[31mred")
+    e = FakeEnv(fake)
+    try:
+        p = e.run("pwd")
+        assert p.returncode == 1, p
+        assert b"\x1b" not in p.stdout + p.stderr, p
+        assert b"pwd: unusable reply (server: 257 \"/\\033]0;PWNED" in \
+            p.stderr, p.stderr
+        out, _ = e.ok("show")
+        assert "cwd:     ?" in out and "home:    ?" in out, out
+        assert "\x1b" not in out, out
+        rc, out = run_pty(e.argv(), e.env(), e.work, dialogue=[
+            (b"fake@127.0.0.1:?> ", b"exit\r")])
+        assert rc == 0 and b"PWNED" not in out, out
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
+def t_fake_netrc_nologin():
+    """A ~/.netrc entry with a password and no login: the client logs in
+    as the user it would name anyway (the local one), not as "USER "."""
+    fake = fakeftp.FakeFTP()
+    e = FakeEnv(fake)
+    try:
+        nrc = os.path.join(e.home, ".netrc")
+        with open(nrc, "w") as f:
+            f.write("machine 127.0.0.1 password nrc-secret\n")
+        os.chmod(nrc, 0o600)
+        out, _ = e.ok("pwd", env=e.env(password=False),
+                      target="127.0.0.1:%d" % fake.port)
+        assert fake.commands("USER") == [pwd.getpwuid(os.getuid()).pw_name], \
+            fake.log
+        assert fake.commands("PASS") == ["nrc-secret"], fake.log
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
+NEW = b"NEWCONTENT" * 10000
+OLD = b"OLDCONTENT" * 3000
+
+
+def fake_get(fake, part=None, cmds=("get f.bin",), ok=True, opts=()):
+    """Run the client against fake with f.bin.moatpart holding part.
+    Returns (env, stdout, stderr); the caller cleans env up."""
+    e = FakeEnv(fake)
+    if part is not None:
+        with open(e.lp("f.bin.moatpart"), "wb") as f:
+            f.write(part)
+    if ok:
+        out, err = e.ok(*cmds, opts=opts)
+    else:
+        out, err = e.fail(*cmds, opts=opts)
+    return e, out, err
+
+
+def t_fake_no_digest():
+    """A server with no digest command: a stale part file is not resumed
+    (the result could not be checked), the file comes whole."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest=None,
+                           feat=["MLSD", "SIZE", "EPSV", "REST STREAM"])
+    try:
+        e, out, _ = fake_get(fake, OLD)
+        assert "starting f.bin over: the server offers no digest" in out, \
+            out
+        assert "not verified" in out, out
+        with open(e.lp("f.bin"), "rb") as f:
+            assert f.read() == NEW
+        assert fake.commands("REST") == [], fake.log
+        e.cleanup()
+    finally:
+        fake.stop()
+
+
+def t_fake_no_size():
+    """A server without SIZE: the client cannot tell a stale or too long
+    part file, so it starts from 0 instead of renaming it."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW},
+                           feat=["MLSD", "EPSV", "REST STREAM", "XMD5"])
+    try:
+        e, out, _ = fake_get(fake, NEW + OLD)   # longer than the file
+        assert "starting f.bin over: the server does not tell the " \
+            "file's size" in out, out
+        with open(e.lp("f.bin"), "rb") as f:
+            assert f.read() == NEW
+        assert fake.commands("REST") == [], fake.log
+        e.cleanup()
+    finally:
+        fake.stop()
+
+
+def t_fake_no_rest():
+    """A part file and a server without REST (not offered, or refused):
+    the download starts over instead of failing for ever."""
+    for feat, why in [(["MLSD", "SIZE", "EPSV", "XMD5"],
+                       "the server does not offer REST"),
+                      (["MLSD", "SIZE", "EPSV", "REST STREAM", "XMD5"],
+                       "the server refused REST")]:
+        fake = fakeftp.FakeFTP(files={"f.bin": NEW}, feat=feat, rest=False)
+        try:
+            e, out, _ = fake_get(fake, NEW[:30000])
+            assert "starting f.bin over: " + why in out, out
+            with open(e.lp("f.bin"), "rb") as f:
+                assert f.read() == NEW
+            assert fake.commands("RETR") == ["f.bin"], fake.log
+            e.cleanup()
+        finally:
+            fake.stop()
+
+
+def t_fake_wrong_digest():
+    """A digest that never matches: the resumed try and the one from byte
+    0 both fail, and then the client stops and keeps the part file."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest="wrong")
+    try:
+        e, _, err = fake_get(fake, NEW[:30000], ok=False)
+        assert "MD5 mismatch after resuming from 30000" in err, err
+        assert re.search(r"MD5 MISMATCH: local [0-9a-f]{32}, server "
+                         r"[0-9a-f]{32}; part file kept", err), err
+        assert len(fake.commands("RETR")) == 2, fake.log
+        assert fake.commands("REST") == ["30000"], fake.log
+        with open(e.lp("f.bin.moatpart"), "rb") as f:
+            assert f.read() == NEW
+        assert not os.path.exists(e.lp("f.bin"))
+        e.cleanup()
+    finally:
+        fake.stop()
 
 
 def t_quota(srv):
@@ -642,8 +927,67 @@ def t_trees_chinese(srv):
         assert md5(e.lp("back", CN_FILE)) == md5(e.lp(CN_FILE))
         assert md5(e.lp("back", "b c.bin")) == md5(e.lp(CN_DIR, "子目录",
                                                         "b c.bin"))
+        # again, as after a cut: what is complete is skipped, not refused
+        os.unlink(e.lp("back", CN_DIR, "子目录", "b c.bin"))
+        out, _ = e.ok("get -r %s back" % CN_DIR)
+        assert "%s: already here, same size: skipped" % \
+            os.path.join("back", CN_DIR, CN_FILE) in out, out
+        assert md5(e.lp("back", CN_DIR, "子目录", "b c.bin")) == \
+            md5(e.lp(CN_DIR, "子目录", "b c.bin"))
+        # a local file of another size is not taken as done
+        with open(e.lp("back", CN_DIR, CN_FILE), "ab") as f:
+            f.write(b"x")
         e.fail("get -r %s back" % CN_DIR, want="local file exists")
         e.ok("get -r -f %s back" % CN_DIR)
+        assert md5(e.lp("back", CN_DIR, CN_FILE)) == md5(e.lp(CN_DIR,
+                                                              CN_FILE))
+        # put -r again: the same
+        out, _ = e.ok("put -r " + CN_DIR)
+        assert "%s/%s: already on the server, same size: skipped" % \
+            (CN_DIR, CN_FILE) in out, out
+        e.fail("put %s %s" % (CN_FILE, CN_DIR), want="remote file exists")
+    finally:
+        e.cleanup()
+
+
+def t_links(srv):
+    """del -d on a symbolic link to a directory deletes the link, never
+    what is in the directory; get -r follows links to files only and
+    skips one to a directory or to nothing with a warning."""
+    e = Env(srv)
+    try:
+        top = srv.rpath("lk")
+        os.makedirs(os.path.join(top, "real", "sub"))
+        for p in ("real/keep.txt", "real/sub/deep.txt", "f.txt"):
+            moatlib.make_file(os.path.join(top, p), 1000, seed=40)
+        os.symlink("real", os.path.join(top, "ln"))
+        os.symlink("f.txt", os.path.join(top, "lf"))
+        os.symlink("nowhere", os.path.join(top, "dang"))
+        st = os.stat(srv.root)
+        for d, dirs, files in os.walk(top):
+            for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+                os.lchown(n, st.st_uid, st.st_gid)
+        out, err = e.ok("get -r lk back")
+        for n in ("ln", "dang"):
+            assert "lk/%s: symbolic link to a directory or to nothing: " \
+                "skipped" % n in err, err
+        assert md5(e.lp("back", "lk", "lf")) == md5(os.path.join(top,
+                                                                 "f.txt"))
+        assert os.path.exists(e.lp("back", "lk", "real", "sub", "deep.txt"))
+        assert not os.path.lexists(e.lp("back", "lk", "ln"))
+        out, _ = e.ok("del -d -y lk/ln")
+        assert "lk/ln is a symbolic link: deleting the link only" in out, out
+        assert not os.path.lexists(os.path.join(top, "ln"))
+        assert os.path.exists(os.path.join(top, "real", "keep.txt"))
+        assert os.path.exists(os.path.join(top, "real", "sub", "deep.txt"))
+        # the same from inside the directory (the link's listing is .)
+        os.symlink("real", os.path.join(top, "ln2"))
+        os.lchown(os.path.join(top, "ln2"), st.st_uid, st.st_gid)
+        e.ok("cd lk", "del -d -y ln2")
+        assert not os.path.lexists(os.path.join(top, "ln2"))
+        assert os.path.exists(os.path.join(top, "real", "sub", "deep.txt"))
+        e.ok("del -d -y lk")
+        assert not os.path.exists(top)
     finally:
         e.cleanup()
 
@@ -695,7 +1039,7 @@ def t_interactive(srv):
 
 def t_interactive_intr(srv):
     """Ctrl-C at the prompt and during a transfer keeps the shell; the next
-    get resumes the part file."""
+    get finds the part file (and starts it over: vsftpd has no digest)."""
     e = Env(srv)
     try:
         moatlib.make_file(srv.rpath("ii.bin"), 12 << 20, seed=15)
@@ -704,7 +1048,7 @@ def t_interactive_intr(srv):
         rc, out = run_pty(e.argv(), e.env(), e.work, dialogue=[
             (prompt, b"\x03"), (prompt, b"get ii.bin\r"),
             (b"ETA 00:0", b"\x03"), (b"interrupted", b""),
-            (prompt, b"get ii.bin\r"), (b"resuming ii.bin from", b""),
+            (prompt, b"get ii.bin\r"), (b"starting ii.bin over", b""),
             (prompt, b"exit\r")], timeout=60)
         assert rc == 0, out
         assert b"part file kept" in out, out
@@ -755,9 +1099,89 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+class BigTree(fakeftp.FakeFTP):
+    """Every directory holds 200000 directories, all the way down."""
+
+    LISTING = b"".join(b"type=dir; d%06d\r\n" % i for i in range(200000))
+
+    def is_dir(self, p):
+        return True
+
+    def listing(self, path):
+        return self.LISTING
+
+
+def t_fake_bigtree():
+    """get -r of a tree whose every directory lists 200000 more: the
+    listings held level after level are bounded (256 MiB); past that the
+    whole download stops with one message instead of eating memory (the
+    client runs under a 1 GiB address space limit, and 120 s; not the
+    sanitizer build, whose shadow memory needs far more address space)."""
+    fake = BigTree()
+    e = FakeEnv(fake)
+
+    def limit():
+        if moatlib.SLOW == 1:
+            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    try:
+        p = subprocess.run(e.argv("get -r top"), cwd=e.work, env=e.env(),
+                           capture_output=True, timeout=120 * moatlib.SLOW,
+                           preexec_fn=limit)
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode == 1, (p.returncode, err)
+        assert err.splitlines() == ["moatftp: get: top/d000000: listings "
+                                    "too large (over 256 MiB held at "
+                                    "once)"], err
+        assert fake.commands("MLSD") == ["top", "top/d000000"], \
+            fake.commands("MLSD")
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
+class SlowDigest:
+    """t_fake_slow_digest, in two halves: the client starts before the
+    other tests and is checked after them, so its wait overlaps theirs.
+    The server takes 130 s to answer XMD5, longer than the client's
+    control timeout (CL_TIMEOUT, 120 s): as for a digest of a huge file,
+    the client must wait for it."""
+
+    def __init__(self):
+        self.fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=130)
+        self.e = FakeEnv(self.fake)
+        self.t0 = time.time()
+        self.p = subprocess.Popen(self.e.argv("get f.bin"), cwd=self.e.work,
+                                  env=self.e.env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+
+    def t_fake_slow_digest(self):
+        try:
+            out, err = self.p.communicate(timeout=400)
+            assert self.p.returncode == 0, (out, err)
+            assert time.time() - self.t0 >= 130
+            assert b"MD5 verified" in out, out
+            with open(self.e.lp("f.bin"), "rb") as f:
+                assert f.read() == NEW
+        finally:
+            self.stop()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        self.fake.stop()
+        self.e.cleanup()
+
+
+FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
+        t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
+        t_fake_pwd_escapes, t_fake_netrc_nologin]
+
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
-          t_verbose_quiet, t_netrc, t_resume_download, t_resume_upload,
-          t_trees_chinese, t_progress, t_interactive, t_quota]
+          t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
+          t_resume_download,
+          t_resume_upload, t_trees_chinese, t_links, t_progress,
+          t_interactive, t_quota]
 
 
 def main():
@@ -776,6 +1200,18 @@ def main():
     else:
         print("skip moatftpd tests: no %s" % moatlib.MOATFTPD)
     only = os.environ.get("MOAT_CLIENT_TESTS", "").split()
+    slow = None
+    if not only or "t_fake_slow_digest" in only:
+        slow = SlowDigest()
+    try:
+        run_servers(r, servers, only)
+    finally:
+        if slow is not None:
+            r.run(_named(slow.t_fake_slow_digest, None))
+    r.done()
+
+
+def run_servers(r, servers, only):
     for cls in servers:
         try:
             srv = cls()
@@ -788,20 +1224,25 @@ def main():
             if srv.name == "vsftpd":
                 tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
-                tests.append(t_corrupt_part)
+                tests += [t_stale_part, t_part_symlink, t_control_names]
             for t in tests:
                 if only and t.__name__ not in only:
                     continue
                 r.run(_named(t, srv))
         finally:
             srv.stop()
-    r.done()
+    for t in FAKE:      # fakeftp servers, started by each test
+        if not only or t.__name__ in only:
+            r.run(_named(t, None))
 
 
 def _named(t, srv):
     def f():
-        t(srv)
-    f.__name__ = "%s[%s]" % (t.__name__[2:], srv.name)
+        if srv is None:
+            t()
+        else:
+            t(srv)
+    f.__name__ = t.__name__[2:] + ("[%s]" % srv.name if srv else "")
     return f
 
 

@@ -225,6 +225,12 @@ START_TEST(pwd)
 	ck_assert_int_eq(ftpreply_pwd("no quotes", p, sizeof(p)), -1);
 	ck_assert_int_eq(ftpreply_pwd("\"unterminated", p, sizeof(p)), -1);
 	ck_assert_int_eq(ftpreply_pwd("\"\"", p, sizeof(p)), -1);
+	/* terminal escapes and other control bytes are refused */
+	ck_assert_int_eq(ftpreply_pwd("\"/\033]0;title\007\" is cwd", p,
+	    sizeof(p)), -1);
+	ck_assert_int_eq(ftpreply_pwd("\"/a\tb\"", p, sizeof(p)), -1);
+	ck_assert_int_eq(ftpreply_pwd("\"/a\177\"", p, sizeof(p)), -1);
+	ck_assert_int_eq(ftpreply_pwd("\"/\xe4\xb8\xad\"", p, sizeof(p)), 0);
 	ck_assert_int_eq(ftpreply_pwd("\"/0123456789abcdef\"", p, sizeof(p)),
 	    -1);
 }
@@ -307,23 +313,55 @@ START_TEST(mlsd)
 	ck_assert_int_eq(e.type, FTP_ENT_LINK);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1; ", &e), -1);
 	/* a name is one printable component: no escapes, no '/' */
-	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1; a\033[2Jb", &e), -1);
-	ck_assert_int_eq(ftpreply_mlsd("type=dir; ../x", &e), -1);
+	/* ... reported as such, with the raw name to show escaped */
+	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1; a\033[2Jb", &e),
+	    FTPREPLY_BADNAME);
+	ck_assert_str_eq(e.name, "a\033[2Jb");
+	ck_assert_int_eq(ftpreply_mlsd("type=dir; ../x", &e), FTPREPLY_BADNAME);
+	ck_assert_str_eq(e.name, "../x");
 	ck_assert_int_eq(ftpreply_list("drwxr-xr-x 2 u g 4096 Jan  1  2020 /",
-	    time(NULL), &e), -1);
+	    time(NULL), &e), FTPREPLY_BADNAME);
 	ck_assert_int_eq(ftpreply_list("drwxr-xr-x 2 u g 4096 Jan  1  2020 "
-	    "a/b", time(NULL), &e), -1);
+	    "a/b", time(NULL), &e), FTPREPLY_BADNAME);
 	ck_assert_int_eq(ftpreply_list("-rw-r--r-- 1 u g 6 Jan  1  2020 "
-	    "x\007y", time(NULL), &e), -1);
+	    "x\007y", time(NULL), &e), FTPREPLY_BADNAME);
+	ck_assert_str_eq(e.name, "x\007y");
+	ck_assert_int_eq(ftpreply_list("-rw-r--r-- 1 u g 6 Jan  1  2020 ",
+	    time(NULL), &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=1;name", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=x; a", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;modify=2024; a", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;modify=20241302030405; a",
 	    &e), -1);
-	ck_assert_int_eq(ftpreply_mlsd("type=file; a/b", &e), -1);
+	ck_assert_int_eq(ftpreply_mlsd("type=file; a/b", &e), FTPREPLY_BADNAME);
 	ck_assert_int_eq(ftpreply_mlsd("type=file;size=99999999999999999999;"
 	    " a", &e), -1);
 	ck_assert_int_eq(ftpreply_mlsd("", &e), -1);
+}
+END_TEST
+
+START_TEST(mlst)
+{
+	struct ftp_entry	e;
+
+	ck_assert_int_eq(ftpreply_mlst("Listing /t/ln\n type=OS.unix=symlink;"
+	    "size=4;modify=20240102030405;perm=; /t/ln\nEnd", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_LINK);
+	ck_assert_str_eq(e.name, "");
+	ck_assert_int_eq(ftpreply_mlst("Listing d\n type=dir;modify="
+	    "20240102030405; /a dir/d\r\nEnd", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_DIR);
+	ck_assert_int_eq(e.has_mtime, 1);
+	ck_assert_int_eq(ftpreply_mlst(" type=file;size=7; x", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_FILE);
+	ck_assert_uint_eq(e.size, 7);
+	/* no entry line, no path, bad facts */
+	ck_assert_int_eq(ftpreply_mlst("Listing x\nEnd", &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("", &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("Listing\n type=dir; \nEnd", &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("Listing\n type=dir;size=x; /d\nEnd",
+	    &e), -1);
+	ck_assert_int_eq(ftpreply_mlst("Listing\n type=dir\nEnd", &e), -1);
 }
 END_TEST
 
@@ -402,6 +440,7 @@ ftpreply_suite(void)
 	tcase_add_test(tc, hash);
 	tcase_add_test(tc, kv);
 	tcase_add_test(tc, mlsd);
+	tcase_add_test(tc, mlst);
 	tcase_add_test(tc, list);
 	suite_add_tcase(s, tc);
 	return s;
