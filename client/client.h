@@ -73,6 +73,7 @@ struct ftp {
 	int			 dead;		/* control connection lost */
 	unsigned int		 feat;
 	int			 hash_algo;	/* set by OPTS HASH, -1 none */
+#define HASH_ALGO_REFUSED	(-2)		/* OPTS HASH said no */
 	char			 banner[256];
 	char			 err[512];	/* why the last call failed */
 };

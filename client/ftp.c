@@ -593,7 +593,10 @@ ftp_data_open(struct client *c, struct data *d, uint64_t offset,
 		    (unsigned long long)offset)) != 350) {
 			if (code != -1) {
 				ftp_seterr_reply(f);
-				rest_refused = 1;
+				/* refused for good (not understood, not
+				 * offered); a 4xx is an error, not a refusal */
+				rest_refused = code == 500 || code == 501 ||
+				    code == 502 || code == 504;
 			}
 			goto fail;
 		}

@@ -271,6 +271,8 @@ shell_run(struct client *c)
 		eofs = 0;
 		if (strlcpy(buf, line, sizeof(buf)) >= sizeof(buf)) {
 			fprintf(stderr, "moatftp: line too long\n");
+			if (!c->interactive)
+				failed = 1;
 			continue;
 		}
 		buf[strcspn(buf, "\r\n")] = '\0';

@@ -75,7 +75,11 @@ base_name(const char *path, char *out, size_t len)
 	return 0;
 }
 
-/* 0 and the size, 1 if the server says no such file, -1 on error. */
+/*
+ * 0 and the size; 1 if the server says for good that it has no size to
+ * give (a 5xx: no such file, or no SIZE); -1 on error, a 4xx included: a
+ * server busy for a moment must not make us throw a part file away.
+ */
 static int
 remote_size(struct client *c, const char *path, uint64_t *size)
 {
@@ -87,7 +91,7 @@ remote_size(struct client *c, const char *path, uint64_t *size)
 		return -1;
 	if (code != 213) {
 		ftp_seterr_reply(&c->f);
-		return 1;
+		return code >= 500 && code < 600 ? 1 : -1;
 	}
 	/* "213 1234": reuse the MLSD size fact parser. */
 	if ((size_t)snprintf(buf, sizeof(buf), "size=%s; x",
@@ -125,9 +129,13 @@ hash_announce(struct client *c)
 {
 	struct ftp	*f = &c->f;
 
-	if ((f->feat & FEAT_HASH) && f->hash_algo != c->o.hash &&
-	    ftp_cmd(f, "OPTS HASH %s", digest_name(c->o.hash)) == 200)
-		f->hash_algo = c->o.hash;
+	if (!(f->feat & FEAT_HASH) || f->hash_algo == c->o.hash ||
+	    f->hash_algo == HASH_ALGO_REFUSED)
+		return;
+	/* asked once: a server that refuses our algorithm is not asked
+	 * again for every file */
+	f->hash_algo = ftp_cmd(f, "OPTS HASH %s", digest_name(c->o.hash)) ==
+	    200 ? (int)c->o.hash : HASH_ALGO_REFUSED;
 }
 
 /* 0 + hex: server digest, 1 if the server has no digest command, -1. */
@@ -208,7 +216,11 @@ no_resume(struct job *j, int need_rest)
 		return "the part file is larger than the file";
 	if (need_rest && !(feat & FEAT_REST))
 		return "the server does not offer REST";
-	if (!(feat & (FEAT_HASH | x)))
+	/* HASH counts only if it speaks our algorithm (OPTS HASH took it) */
+	if (feat & FEAT_HASH)
+		hash_announce(j->c);
+	if (!(feat & x) && !((feat & FEAT_HASH) &&
+	    j->c->f.hash_algo == j->c->o.hash))
 		return "the server offers no digest to check a resumed file";
 	return NULL;
 }
@@ -357,6 +369,14 @@ get_try(struct job *j, const char *remote, const char *part)
 			warnx("get: %s: %s", remote, c->f.err);
 			return TRY_FAIL;
 		}
+		/* from byte 0: what the part file held goes only now that the
+		 * server is sending the file again */
+		if (j->off == 0 && ftruncate(j->fd, 0) == -1) {
+			warn("get: %s", part);
+			(void)data_close(&c->f, &d, 1);
+			progress_end(&j->pg, 0, NULL);
+			return TRY_FAIL;
+		}
 		if (recv_data(j, &d) == -1) {
 			char saved[sizeof(c->f.err)];
 
@@ -463,10 +483,6 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 		j.off = 0;
 	}
 	for (;;) {
-		if (j.off == 0 && ftruncate(j.fd, 0) == -1) {
-			warn("get: %s", part);
-			goto done;
-		}
 		if ((t = get_try(&j, remote, part)) != TRY_AGAIN)
 			break;
 		if (j.off == 0) {	/* only a resumed try goes again */

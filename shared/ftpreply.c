@@ -482,18 +482,20 @@ ftpreply_mlst(const char *text, struct ftp_entry *e)
 	const char	*line, *nl, *name;
 	size_t		 len;
 
-	for (line = text; ; line = nl + 1) {
+	/* the first line is the reply's own text ("Listing x", which some
+	 * servers write as " Listing x"): the entry comes after it */
+	if ((nl = strchr(text, '\n')) == NULL)
+		return -1;
+	for (line = nl + 1; ; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			len = (size_t)(nl - line);
 		else
 			len = strlen(line);
 		len = strip_eol(line, len);
-		if (len > 1 && line[0] == ' ') {
-			if (mlsd_facts(line + 1, len - 1, e, &name) == -1 ||
-			    name == line + len)
-				return -1;
+		if (len > 1 && line[0] == ' ' &&
+		    mlsd_facts(line + 1, len - 1, e, &name) == 0 &&
+		    name != line + len)
 			return 0;
-		}
 		if (nl == NULL)
 			return -1;
 	}

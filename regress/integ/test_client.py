@@ -479,6 +479,9 @@ def t_stdin_status(srv):
         assert p.returncode == 1, (p.returncode, p.stderr)
         p = e.run(input=b"pwd\nls\n")
         assert p.returncode == 0, (p.returncode, p.stderr)
+        p = e.run(input=b"get " + b"x" * 5000 + b"\npwd\n")
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert b"line too long" in p.stderr, p.stderr
     finally:
         e.cleanup()
 
@@ -885,6 +888,109 @@ def t_fake_wrong_digest():
         fake.stop()
 
 
+def t_fake_busy_keeps_part():
+    """A server busy for a moment (a 4xx to SIZE, a 421 to SIZE or REST) is
+    an error: the part file of an interrupted download is kept whole, not
+    taken for stale and thrown away."""
+    class Busy(fakeftp.FakeFTP):
+        how = None
+
+        def cmd_SIZE(self, arg):
+            if self.how == "size450":
+                self.send("450 File busy, try later.")
+                return None
+            if self.how == "size421":
+                self.send("421 Too many users, closing control connection.")
+                return "quit"
+            return fakeftp.FakeFTP.cmd_SIZE(self, arg)
+
+        def cmd_REST(self, arg):
+            if self.how == "rest421":
+                self.send("421 Idle too long, closing control connection.")
+                return "quit"
+            return fakeftp.FakeFTP.cmd_REST(self, arg)
+
+    for how in ("size450", "size421", "rest421"):
+        fake = Busy(files={"f.bin": NEW})
+        fake.how = how
+        try:
+            e, _, err = fake_get(fake, NEW[:30000], ok=False)
+            with open(e.lp("f.bin.moatpart"), "rb") as f:
+                assert f.read() == NEW[:30000], how
+            assert "starting f.bin over" not in err, (how, err)
+            e.cleanup()
+        finally:
+            fake.stop()
+
+
+def t_fake_mlst_layout():
+    """An MLST reply whose first line's text starts with a space ("250-
+    Listing d", RFC 3659's own example) still gives del -d its entry."""
+    class Mlst(fakeftp.FakeFTP):
+        def cmd_MLST(self, arg):
+            p = self.path(arg)
+            if not self.is_dir(p):
+                self.send("550 No such file.")
+                return
+            self.send("250- Listing %s" % arg)
+            self.send(" type=dir;modify=20240101000000; /%s" % p)
+            self.send("250 End")
+
+        def cmd_MLSD(self, arg):
+            if self.path(arg) == "":
+                self.send("550 Permission denied.")
+            else:
+                fakeftp.FakeFTP.cmd_MLSD(self, arg)
+
+        def cmd_RMD(self, arg):
+            self.send("250 Removed.")
+
+    fake = Mlst(dirs=("", "d"))
+    e = FakeEnv(fake)
+    try:
+        e.ok("del -d -y d")
+        assert fake.commands("RMD") == ["d"], fake.log
+        assert fake.commands("LIST") == [], fake.log
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
+def t_fake_hash_other_algo():
+    """A server whose HASH does not speak our algorithm (OPTS HASH MD5
+    refused) and that has no XMD5: a part file is not resumed (it could
+    not be checked), the file is fetched once, and OPTS HASH is asked
+    once."""
+    class Sha(fakeftp.FakeFTP):
+        def cmd_OPTS(self, arg):
+            if arg.upper().startswith("HASH"):
+                self.send("501 Only SHA-256 here.")
+            else:
+                self.send("200 OK.")
+
+        def cmd_HASH(self, arg):
+            data = self.files[self.path(arg)]
+            self.send("213 SHA-256 0-%d %s %s" % (
+                len(data), hashlib.sha256(data).hexdigest(), arg))
+
+    fake = Sha(files={"f.bin": NEW}, digest=None,
+               feat=["MLSD", "SIZE", "EPSV", "REST STREAM", "UTF8",
+                     "HASH SHA-256*"])
+    try:
+        e, out, _ = fake_get(fake, NEW[:30000])
+        assert "starting f.bin over: the server offers no digest" in out, \
+            out
+        assert len(fake.commands("RETR")) == 1, fake.log
+        assert fake.commands("REST") == [], fake.log
+        assert len([a for a in fake.commands("OPTS")
+                    if a.upper().startswith("HASH")]) == 1, fake.log
+        with open(e.lp("f.bin"), "rb") as f:
+            assert f.read() == NEW
+        e.cleanup()
+    finally:
+        fake.stop()
+
+
 def t_quota(srv):
     e = Env(srv)
     try:
@@ -1175,7 +1281,8 @@ class SlowDigest:
 
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
-        t_fake_pwd_escapes, t_fake_netrc_nologin]
+        t_fake_pwd_escapes, t_fake_netrc_nologin, t_fake_busy_keeps_part,
+        t_fake_mlst_layout, t_fake_hash_other_algo]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
