@@ -482,11 +482,10 @@ ftpreply_mlst(const char *text, struct ftp_entry *e)
 	const char	*line, *nl, *name;
 	size_t		 len;
 
-	/* the first line is the reply's own text ("Listing x", which some
-	 * servers write as " Listing x"): the entry comes after it */
-	if ((nl = strchr(text, '\n')) == NULL)
-		return -1;
-	for (line = nl + 1; ; line = nl + 1) {
+	/* the entry line starts with a space; so may the reply's own text
+	 * (" Listing x", RFC 3659's example): a line that does not parse as
+	 * facts is passed over */
+	for (line = text; ; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			len = (size_t)(nl - line);
 		else

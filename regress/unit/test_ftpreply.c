@@ -355,6 +355,10 @@ START_TEST(mlst)
 	ck_assert_int_eq(ftpreply_mlst(" type=file;size=7; x", &e), 0);
 	ck_assert_int_eq(e.type, FTP_ENT_FILE);
 	ck_assert_uint_eq(e.size, 7);
+	/* the reply's own first line may start with a space too */
+	ck_assert_int_eq(ftpreply_mlst(" Listing d\n type=dir;modify="
+	    "20240102030405; /d\nEnd", &e), 0);
+	ck_assert_int_eq(e.type, FTP_ENT_DIR);
 	/* no entry line, no path, bad facts */
 	ck_assert_int_eq(ftpreply_mlst("Listing x\nEnd", &e), -1);
 	ck_assert_int_eq(ftpreply_mlst("", &e), -1);
