@@ -41,6 +41,7 @@ static X509	*make_cert(EVP_PKEY *, const char *, long);
 static int	write_pem(const char *, mode_t, EVP_PKEY *, X509 *, char *,
 		    size_t);
 static int	ssl_fail(const char *);
+static int	keep_old_key(const char *, char *, size_t);
 
 /* An IP address, or a host name: labels of 1-63 letters, digits and '-'
  * (not first or last), the last one not all digits, a leading "*." allowed. */
@@ -166,6 +167,38 @@ make_cert(EVP_PKEY *key, const char *cn, long days)
 }
 
 /*
+ * A second name for the key at keypath, new (never one that exists, such
+ * as an admin's key.pem.old), into kold; "" if there is no key. ADM_OK or
+ * a failure (reported).
+ */
+static int
+keep_old_key(const char *keypath, char *kold, size_t len)
+{
+	int	i;
+
+	kold[0] = '\0';
+	for (i = 0; i < 16; i++) {
+		if ((size_t)snprintf(kold, len, "%s.moatadm-%08x", keypath,
+		    arc4random()) >= len) {
+			kold[0] = '\0';
+			return adm_fail("%s: path too long", keypath);
+		}
+		if (link(keypath, kold) == 0)
+			return ADM_OK;
+		if (errno == ENOENT) {
+			kold[0] = '\0';	/* no key yet */
+			return ADM_OK;
+		}
+		if (errno != EEXIST) {
+			kold[0] = '\0';
+			return adm_failw("link %s", keypath);
+		}
+	}
+	kold[0] = '\0';
+	return adm_fail("%s: no free name for the old key", keypath);
+}
+
+/*
  * Write key (if set) or cert as PEM to path.tmp with mode; the caller
  * renames it. The temp path goes to tmp. 0 or -1 (errno or OpenSSL).
  */
@@ -277,18 +310,11 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 		ctmp[0] = '\0';
 		goto done;
 	}
-	/* the pair changes together: the old key is kept (a hard link) until
-	 * the new certificate is in place, and comes back if it cannot be */
-	if ((size_t)snprintf(kold, sizeof(kold), "%s.old", keypath) >=
-	    sizeof(kold)) {
-		rv = adm_fail("%s: path too long", keypath);
+	/* the pair changes together: the old key is kept (a hard link under
+	 * a new name of our own) until the new certificate is in place, and
+	 * comes back if it cannot be */
+	if ((rv = keep_old_key(keypath, kold, sizeof(kold))) != ADM_OK)
 		goto done;
-	}
-	if ((unlink(kold) == -1 && errno != ENOENT) ||
-	    (link(keypath, kold) == -1 && errno != ENOENT)) {
-		rv = adm_failw("%s", kold);
-		goto done;
-	}
 	if (rename(ktmp, keypath) == -1) {
 		rv = adm_failw("rename %s", keypath);
 		goto done;
@@ -296,8 +322,13 @@ cmd_gencert(struct adm *a, int argc, char **argv)
 	ktmp[0] = '\0';
 	if (rename(ctmp, certpath) == -1) {
 		rv = adm_failw("rename %s", certpath);
-		if (rename(kold, keypath) == -1 && errno == ENOENT)
+		if (kold[0] == '\0')
 			(void)unlink(keypath);	/* there was no key before */
+		else if (rename(kold, keypath) == -1) {
+			adm_warn("the old key is kept as %s", kold);
+			kold[0] = '\0';	/* the only copy: keep it */
+		} else
+			kold[0] = '\0';
 		goto done;
 	}
 	ctmp[0] = '\0';

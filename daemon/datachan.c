@@ -298,6 +298,10 @@ pasv_accept(struct session *s, struct dataconn *dc)
 
 		if (left <= 0)
 			return -1;
+		/* an ABOR that came with the command is already read */
+		if (!dc->ctl_held && ftpio_buffered(&s->io) &&
+		    data_check_control(s, dc))
+			return -1;
 		pfd[0].fd = s->pasv_fd;
 		pfd[0].events = POLLIN;
 		/* an ABOR (or the client leaving) ends the wait */
@@ -485,11 +489,18 @@ data_relay_done(struct session *s, struct dataconn *dc, int ms)
 	struct msg_data_done	dd;
 	struct ipc_msg		m;
 	struct pollfd		pfd;
+	long			end = mono_ms() + ms, left;
+	int			r;
 
 	for (;;) {
 		pfd.fd = s->relayfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) != 1 || ipc_recv(s->relayfd, &m) != 1)
+		/* a signal (SIGUSR2: a graceful stop) is no answer */
+		if ((left = end - mono_ms()) <= 0)
+			break;
+		if ((r = poll(&pfd, 1, (int)left)) == -1 && errno == EINTR)
+			continue;
+		if (r != 1 || ipc_recv(s->relayfd, &m) != 1)
 			break;
 		if (m.fd != -1)			/* none expected: never kept */
 			close(m.fd);
@@ -672,6 +683,10 @@ data_wait(struct session *s, struct dataconn *dc, short events)
 	if (dc->ssl != NULL && (events & POLLIN) && SSL_has_pending(dc->ssl))
 		return 0;
 	for (;;) {
+		/* an ABOR already read (it came with the command) */
+		if (!dc->ctl_held && ftpio_buffered(&s->io) &&
+		    data_check_control(s, dc))
+			return -1;
 		pfd[0].fd = dc->fd;
 		pfd[0].events = events;
 		pfd[1].fd = dc->ctl_held ? -1 : s->io.fd;

@@ -265,8 +265,8 @@ store_write(struct session *s, int fd, const char *buf, size_t n,
 	return 0;
 }
 
-/* An upload that made its file and then failed before any data: take the
- * empty file away again (if it is still the one made), then close fd. */
+/* STOU made its file (a fresh unique name) and then failed before any
+ * data: take the empty file away again, then close fd. */
 static void
 store_discard(struct session *s, const char *path, int fd)
 {
@@ -286,17 +286,20 @@ store_discard(struct session *s, const char *path, int fd)
 }
 
 /*
- * Open the target of an upload; returns fd and the offset to write at,
- * and whether this call made the file (*created).
+ * Open the target of an upload; returns fd and the offset to write at.
+ * A file that does not exist yet is not made here but once the data
+ * connection is up (store_create): a failed connection leaves nothing,
+ * and never takes away a file another session made meanwhile. Then the
+ * return is STORE_LATER, the parent directory having been checked.
  */
+#define STORE_LATER	(-2)
 static int
 store_open(struct session *s, const char *path, enum store_how how,
-    uint64_t *off, char *uname, size_t ulen, int *created)
+    uint64_t *off, char *uname, size_t ulen)
 {
 	struct stat	st;
+	char		base[NAME_MAX + 1];
 	int		fd, i;
-
-	*created = 0;
 
 	if (how == STORE_UNIQUE) {
 		for (i = 0; i < 100; i++) {
@@ -313,7 +316,6 @@ store_open(struct session *s, const char *path, enum store_how how,
 			if (fd != -1) {
 				(void)strlcpy(uname, cand, ulen);
 				*off = 0;
-				*created = 1;
 				return fd;
 			}
 			if (errno != EEXIST)
@@ -321,21 +323,20 @@ store_open(struct session *s, const char *path, enum store_how how,
 		}
 		return -1;
 	}
-	/* made here (O_EXCL), or there already: a file that vanishes or
-	 * appears meanwhile is tried again */
-	for (i = 0; i < 3; i++) {
-		if ((fd = xfer_open(s, path, O_WRONLY | O_CREAT | O_EXCL,
-		    0644)) != -1) {
-			*created = 1;
-			break;
+	if ((fd = xfer_open(s, path, O_WRONLY, 0)) == -1) {
+		if (errno != ENOENT)
+			return -1;
+		/* no file (or a dangling link): made later; a restart
+		 * offset past its size 0 is refused now */
+		if (*off > 0) {
+			errno = EINVAL;
+			return -1;
 		}
-		if (errno != EEXIST ||
-		    (fd = xfer_open(s, path, O_WRONLY, 0)) != -1 ||
-		    errno != ENOENT)
-			break;
+		if ((fd = vpath_parent(s, path, base, sizeof(base))) == -1)
+			return -1;
+		close(fd);
+		return STORE_LATER;
 	}
-	if (fd == -1)
-		return -1;
 	if (fstat(fd, &st) == -1) {
 		close(fd);
 		return -1;
@@ -345,14 +346,20 @@ store_open(struct session *s, const char *path, enum store_how how,
 		return fd;
 	}
 	if (*off > (uint64_t)st.st_size) {
-		if (*created)
-			store_discard(s, path, fd);
-		else
-			close(fd);
+		close(fd);
 		errno = EINVAL;
 		return -1;
 	}
 	return fd;	/* cut by store_cut once the data connection is up */
+}
+
+/* The data connection is up: make the file store_open left for later (or
+ * open it, if another session made it meanwhile). */
+static int
+store_create(struct session *s, const char *path, uint64_t *off)
+{
+	*off = 0;
+	return xfer_open(s, path, O_WRONLY | O_CREAT, 0644);
 }
 
 /*
@@ -387,7 +394,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	uint64_t	 off = s->rest, start, used, limit, freeb;
 	struct digest	*dg;
 	ssize_t		 r = 0;
-	int		 fd, werr = 0, created;
+	int		 fd, werr = 0;
 
 	s->rest = 0;
 	if (off > 0 && s->type_ascii) {	/* as for RETR */
@@ -411,8 +418,8 @@ do_store(struct session *s, const char *arg, enum store_how how)
 		return;
 	}
 	s->allo = 0;
-	if ((fd = store_open(s, path, how, &off, uname, sizeof(uname),
-	    &created)) == -1) {
+	if ((fd = store_open(s, path, how, &off, uname, sizeof(uname))) ==
+	    -1) {
 		if (errno == EINVAL)
 			reply(s, 554, "Restart offset is past the end of the "
 			    "file.");
@@ -426,10 +433,16 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	} else
 		(void)snprintf(msg, sizeof(msg), "Ok to send data.");
 	if (data_open(s, &dc, msg) == -1) {
-		if (created)		/* no half-made upload left behind */
+		if (how == STORE_UNIQUE)	/* no half-made upload left */
 			store_discard(s, path, fd);
-		else
+		else if (fd != STORE_LATER)
 			close(fd);
+		return;
+	}
+	if (fd == STORE_LATER && (fd = store_create(s, path, &off)) == -1) {
+		werr = errno;
+		data_close(s, &dc);
+		fs_reply_errno(s, werr);
 		return;
 	}
 	if (how == STORE_NEW && store_cut(s, fd, off) == -1) {

@@ -75,6 +75,7 @@ struct drelay {
 	char	 wbuf[16384];	/* download bytes SSL_write has not taken */
 	size_t	 wlen;
 	int	 plain_eof;	/* the session sent all: flush, close_notify */
+	int	 down;		/* a download: the session has sent data */
 	long	 deadline;	/* mono_ms: the client must take data by then */
 };
 #define RELAY_MAX	4
@@ -523,6 +524,7 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 	d->id = ++lastid;
 	d->wlen = 0;
 	d->plain_eof = 0;
+	d->down = 0;
 	d->deadline = 0;
 	if (ipc_send(rsock, MSG_DATA_TLS_OK, &d->id, sizeof(d->id), sp[1])
 	    == -1) {
@@ -643,8 +645,11 @@ relay_data_step(struct jail *j, int rsock, struct drelay *d, short tlsev,
 			ERR_clear_error();
 			if (e != SSL_ERROR_WANT_READ &&
 			    e != SSL_ERROR_WANT_WRITE) {
+				/* close_notify ends an upload well; a
+				 * download only the relay ends well, once
+				 * flushed (relay_data_flush) */
 				relay_data_done(rsock, d,
-				    e == SSL_ERROR_ZERO_RETURN,
+				    e == SSL_ERROR_ZERO_RETURN && !d->down,
 				    e == SSL_ERROR_ZERO_RETURN);
 				return;
 			}
@@ -664,6 +669,8 @@ relay_data_step(struct jail *j, int rsock, struct drelay *d, short tlsev,
 		}
 		if (r == 0)
 			d->plain_eof = 1;
+		else
+			d->down = 1;
 		d->wlen = (size_t)r;
 	}
 	if (d->wlen > 0 || d->plain_eof)
@@ -694,6 +701,7 @@ jail_relay(struct jail *j, int plain, int rsock)
 		dr[i].fd = dr[i].plain = -1;
 		dr[i].wlen = 0;
 		dr[i].plain_eof = 0;
+		dr[i].down = 0;
 		dr[i].deadline = 0;
 	}
 	for (;;) {

@@ -659,6 +659,23 @@ def relayed_download_reset():
         with open(os.path.join(d.dir, "xferlog")) as fh:
             rec = fh.read().splitlines()[-1].split()
         assert rec[8] == "/f.bin" and rec[-1] == "i", rec
+        # a client's close_notify before the end is no success either
+        host, port = f.makepasv()
+        ds = socket.create_connection((host, port), 15)
+        f.putcmd("RETR f.bin")
+        assert f.getresp()[:3] == "150"
+        t = d.ssl_context().wrap_socket(ds, server_hostname="localhost")
+        t.recv(4096)
+        try:
+            t.unwrap()
+        except (ssl.SSLError, OSError):
+            pass
+        ds.close()
+        try:
+            resp = f.getresp()
+        except ftplib.all_errors as e:
+            resp = str(e)
+        assert resp[:3] == "426", resp
         ftplib_roundtrip(d, f)          # and a whole one is complete
         f.quit()
         no_crash(d)

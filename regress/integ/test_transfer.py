@@ -4,6 +4,7 @@ interruption (REST+RETR, REST+STOR, APPE), ABOR during a large RETR, STAT
 and NOOP during transfers, and STOR without a data connection."""
 import ftplib
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -358,6 +359,34 @@ def t_failed_upload_leaves_nothing(d):
     c.close()
 
 
+def t_upload_race_keeps_file(d):
+    """Session A's STOR whose data connection never comes must not take
+    away the file session B uploaded meanwhile (nothing is made before the
+    data connection is up); a STOR onto a dangling link makes its target
+    inside the home, as always."""
+    home = d.home("alice")
+    st = os.stat(home)
+    os.symlink("target.txt", os.path.join(home, "dangling"))
+    os.lchown(os.path.join(home, "dangling"), st.st_uid, st.st_gid)
+    a, b = Ctl(d), d.ftp(timeout=20)
+    a.pasv()
+    a.expect("STOR y", 150)
+    time.sleep(0.3)
+    conn = b.transfercmd("STOR y")      # B's file, empty for now
+    code, text = a.resp()               # A's data_timeout (2 s) passes
+    assert code == 425, text
+    conn.sendall(b"B's data")
+    conn.close()
+    b.voidresp()
+    with open(os.path.join(home, "y"), "rb") as f:
+        assert f.read() == b"B's data"
+    b.storbinary("STOR dangling", io.BytesIO(b"hello"))
+    with open(os.path.join(home, "target.txt"), "rb") as f:
+        assert f.read() == b"hello"
+    a.close()
+    b.quit()
+
+
 def xferlog_last(d):
     with open(os.path.join(d.dir, "xferlog")) as f:
         return f.read().splitlines()[-1].split()
@@ -395,6 +424,15 @@ def t_abor_before_connect(d):
     c.expect("RETR w.bin", 150)
     t0 = time.time()
     c.send("ABOR")
+    assert c.resp()[0] == 426
+    assert c.resp()[0] == 226
+    assert time.time() - t0 < 3, time.time() - t0
+    c.expect("NOOP", 200)
+    # an ABOR sent in the same write as the RETR is seen too
+    c.pasv()
+    t0 = time.time()
+    c.send(b"RETR w.bin\r\nABOR\r\n")
+    assert c.resp()[0] == 150
     assert c.resp()[0] == 426
     assert c.resp()[0] == 226
     assert time.time() - t0 < 3, time.time() - t0
@@ -472,6 +510,13 @@ def main():
                     t_stor_data_fails(d)
                 stor_data_fails.__name__ = "stor_data_fails[%s]" % tag
                 r.run(stor_data_fails)
+                clean_home(d)
+
+                def upload_race_keeps_file(d=d):
+                    t_upload_race_keeps_file(d)
+                upload_race_keeps_file.__name__ = \
+                    "upload_race_keeps_file[%s]" % tag
+                r.run(upload_race_keeps_file)
             finally:
                 d.stop()
     finally:
