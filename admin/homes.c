@@ -69,7 +69,8 @@ resolve(const char *folded, char *out, size_t len)
 	return 0;
 }
 
-/* 1 if inner is outer or lies under it, as written or as resolved. */
+/* 1 if inner is outer or lies under it, as written or as resolved; 0 if
+ * not; -1 (errno) if a path cannot be resolved: no proof of either. */
 static int
 within(const char *inner, const char *outer)
 {
@@ -79,8 +80,10 @@ within(const char *inner, const char *outer)
 	adm_path_fold(outer, fo, sizeof(fo));
 	if (within_text(fi, fo))
 		return 1;
-	return resolve(fi, ri, sizeof(ri)) == 0 &&
-	    resolve(fo, ro, sizeof(ro)) == 0 && within_text(ri, ro);
+	if (resolve(fi, ri, sizeof(ri)) == -1 ||
+	    resolve(fo, ro, sizeof(ro)) == -1)
+		return -1;
+	return within_text(ri, ro);
 }
 
 int
@@ -89,14 +92,24 @@ adm_home_check(const struct adm *a, const char *home,
 {
 	const struct user	*o;
 	size_t			 i;
+	int			 r;
 
-	if (within(a->conf.home_root, home))
+	if ((r = within(a->conf.home_root, home)) == -1)
+		return adm_failw("refusing %s %s: cannot resolve it or %s",
+		    what, home, a->conf.home_root);
+	if (r == 1)
 		return adm_bad("refusing %s %s: it holds home_root %s", what,
 		    home, a->conf.home_root);
 	for (i = 0; i < a->db.nusers; i++) {
 		o = &a->db.users[i];
-		if (o != self && (within(o->home, home) ||
-		    within(home, o->home)))
+		if (o == self)
+			continue;
+		if ((r = within(o->home, home)) == 0)
+			r = within(home, o->home);
+		if (r == -1)
+			return adm_failw("refusing %s %s: cannot resolve it "
+			    "or %s", what, home, o->home);
+		if (r == 1)
 			return adm_bad("refusing %s %s: it overlaps the home "
 			    "of user %s (%s)", what, home, o->name, o->home);
 	}

@@ -676,6 +676,10 @@ def t_home_overlap(base):
     e.bad("useradd home = bob's through a link", "useradd", "carol",
           "--home", os.path.join(e.dir, "link", "c"), pw,
           stdin="password1\n", want="user bob")
+    os.symlink("loop", os.path.join(e.dir, "loop"))
+    e.bad("useradd home that cannot be resolved", "useradd", "carol",
+          "--home", os.path.join(e.dir, "loop", "c"), pw,
+          stdin="password1\n", rc=1, want="cannot resolve")
     e.ok("useradd --home folded", "useradd", "dave", "--home",
          e.dir + "//elsewhere///dave/", pw, stdin="password1\n")
     check(e.users()["dave"][6] == os.path.join(e.dir, "elsewhere", "dave"),
