@@ -510,6 +510,7 @@ data_relay_done(struct session *s, struct dataconn *dc, int ms)
 			if (!dd.ok)
 				log_warnx("the relayed data connection was "
 				    "reset or broken");
+			dc->finished = 1;	/* the relay is done with it */
 			return dd.ok ? 0 : -1;
 		}
 	}
@@ -900,6 +901,12 @@ tls_close_notify(struct session *s, struct dataconn *dc)
 void
 data_close(struct session *s, struct dataconn *dc)
 {
+	/* a relayed transfer that did not end well (ABOR, an error): the
+	 * relay drops what it holds and sends no close_notify */
+	if (dc->relayed && !dc->finished && dc->fd != -1 &&
+	    ipc_send(s->relayfd, MSG_DATA_ABORT, &dc->relay_id,
+	    sizeof(dc->relay_id), -1) == -1)
+		log_warn("%s: telling the relay", __func__);
 	if (dc->ssl != NULL) {
 		if (!dc->aborted)
 			tls_close_notify(s, dc);

@@ -18,6 +18,7 @@ struct dataconn {
 	int	 ctl_held;	/* another command waits for the transfer's
 				   end: stop watching the control channel */
 	int	 relayed;	/* TLS is done by the relay; fd is plaintext */
+	int	 finished;	/* relayed: the relay said it ended well */
 	int	 tls_end;	/* TLS read ended after data was returned:
 				   1 close_notify, -1 error; the next
 				   data_read reports it */

@@ -457,6 +457,10 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 	else
 		ls_one(c, pfd, base, &st);
 	ls_flush(c);
+	/* through the TLS relay: the listing is whole once the relay says
+	 * the client has it */
+	if (!c->dc.aborted && !c->failed && data_finish(s, &c->dc) == -1)
+		c->failed = 1;
 	data_close(s, &c->dc);	/* answers ABOR itself */
 	if (!c->dc.aborted && c->failed)
 		reply(s, 426, "Connection closed; transfer aborted.");

@@ -486,6 +486,18 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 
 	if (ipc_recv(rsock, &m) != 1)
 		return -1;
+	if (m.type == MSG_DATA_ABORT && m.fd == -1) {
+		uint32_t	id;
+
+		if (ipc_get(&m, &id, sizeof(id)) == -1)
+			return -1;
+		/* an aborted download's rest never reaches the client, nor
+		 * a close_notify that would make a cut file look whole */
+		for (i = 0; i < RELAY_MAX; i++)
+			if (dr[i].ssl != NULL && dr[i].id == id)
+				relay_data_end(&dr[i], 0);
+		return 0;
+	}
 	if (m.type != MSG_DATA_TLS || m.fd == -1 || m.len != 0) {
 		log_warnx("%s: unexpected message %u from the session",
 		    __func__, m.type);
@@ -689,6 +701,7 @@ jail_relay(struct jail *j, int plain, int rsock)
 	struct pollfd	pfd[3 + 2 * RELAY_MAX];
 	size_t		n;
 	ssize_t		r;
+	uint32_t	polled[RELAY_MAX];
 	long		now;
 	int		i, pending, wait;
 
@@ -726,6 +739,9 @@ jail_relay(struct jail *j, int plain, int rsock)
 				    "no data for %ld s", j->cfg->data_timeout);
 				relay_data_done(rsock, d, 0, 0);
 			}
+			/* revents belong to this relay only (not to one the
+			 * session starts in the slot meanwhile) */
+			polled[i] = d->ssl != NULL ? d->id : 0;
 			pfd[3 + 2 * i].fd = d->fd;
 			pfd[3 + 2 * i].events = POLLIN |
 			    (flushing ? POLLOUT : 0);
@@ -760,16 +776,18 @@ jail_relay(struct jail *j, int plain, int rsock)
 			if (SSL_write_ex(j->ssl, buf, (size_t)r, &n) != 1)
 				break;
 		}
-		for (i = 0; i < RELAY_MAX; i++)
-			if (dr[i].ssl != NULL)
-				relay_data_step(j, rsock, &dr[i],
-				    pfd[3 + 2 * i].revents,
-				    pfd[4 + 2 * i].revents);
+		/* the session's word first: an abort beats the end of its
+		 * data, which it closes right after */
 		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    relay_data_start(j, rsock, dr) == -1) {
 			close(rsock);	/* the session is gone or misbehaved */
 			rsock = -1;
 		}
+		for (i = 0; i < RELAY_MAX; i++)
+			if (dr[i].ssl != NULL && dr[i].id == polled[i])
+				relay_data_step(j, rsock, &dr[i],
+				    pfd[3 + 2 * i].revents,
+				    pfd[4 + 2 * i].revents);
 	}
 	(void)SSL_shutdown(j->ssl);
 	_exit(0);

@@ -42,6 +42,9 @@ enum relay_msg {
 	MSG_DATA_DONE,		/* relay -> session: struct msg_data_done,
 				   sent before the plaintext end is closed
 				   when the client's side ended */
+	MSG_DATA_ABORT,		/* session -> relay: a uint32_t id; the
+				   transfer was aborted: drop what is not
+				   sent, no close_notify */
 };
 
 struct msg_data_done {

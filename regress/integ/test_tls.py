@@ -626,6 +626,60 @@ def abor_not_reading(reuse):
         d.stop()
 
 
+def relayed_abort():
+    """An aborted relayed download ends without close_notify (a cut file
+    never looks whole), and frees its place in the relay: more aborted
+    downloads than the relay's four places, their sockets left open, and
+    a whole download after them."""
+    d = Daemon(tls=True, extra=NOREUSE).start()
+    try:
+        p = os.path.join(d.home("alice"), "big.bin")
+        with open(p, "wb") as fh:
+            fh.write(random.Random(6).randbytes(16 << 20))
+        st = os.stat(d.home("alice"))
+        os.chown(p, st.st_uid, st.st_gid)
+        f = stock(d)
+        f.voidcmd("TYPE I")
+        host, port = f.makepasv()
+        ds = socket.create_connection((host, port), 15)
+        f.putcmd("RETR big.bin")
+        assert f.getresp()[:3] == "150"
+        ctx = d.ssl_context()
+        # see a missing close_notify (Python ignores it by default)
+        ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+        conn = ctx.wrap_socket(ds, server_hostname="localhost",
+                               suppress_ragged_eofs=False)
+        conn.recv(65536)
+        f.sock.sendall(b"ABOR\r\n")
+        assert f.getline()[:3] == "426"
+        assert f.getline()[:3] == "226"
+        conn.settimeout(10)
+        clean = False
+        try:
+            while True:
+                if conn.recv(1 << 16) == b"":
+                    clean = True        # close_notify: looks whole
+                    break
+        except (ssl.SSLError, OSError):
+            pass
+        assert not clean, "an aborted download ended with close_notify"
+        held = [conn]
+        for _ in range(5):
+            conn = f.transfercmd("RETR big.bin")
+            conn.recv(65536)
+            f.sock.sendall(b"ABOR\r\n")
+            assert f.getline()[:3] == "426"
+            assert f.getline()[:3] == "226"
+            held.append(conn)
+        ftplib_roundtrip(d, f)
+        for c in held:
+            c.close()
+        f.quit()
+        no_crash(d)
+    finally:
+        d.stop()
+
+
 def relayed_download_reset():
     """A relayed download that the client resets before it took it all is
     no success (426, and xferlog says incomplete), although the session
@@ -828,6 +882,7 @@ run(upload_reset, False)
 run(abor_not_reading, True)
 run(abor_not_reading, False)
 run(relayed_download_reset)
+run(relayed_abort)
 run(login_failures)
 if IS_ROOT:
     run(process_identity)
