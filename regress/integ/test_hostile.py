@@ -751,10 +751,13 @@ def t_jail_dies_with_monitor():
     try:
         s = socket.create_connection(("127.0.0.1", d.port), TIMEOUT)
         assert s.makefile("rb").readline().startswith(b"220")
-        kids = d.children()
-        mon = [k for k in kids if b"[monitor]" in proc_title(k)]
-        jail = [k for k in kids if b"[jail]" in proc_title(k)]
-        assert len(mon) == 1 and len(jail) == 1, kids
+        # the monitor names itself once its filter is in (after the
+        # jail's 220 may have come): wait for both titles
+        def titled(what):
+            return [k for k in d.children() if what in proc_title(k)]
+        until(lambda: len(titled(b"[monitor]")) == 1 and
+              len(titled(b"[jail]")) == 1, 10)
+        mon, jail = titled(b"[monitor]"), titled(b"[jail]")
         os.kill(mon[0], signal.SIGKILL)
         until(lambda: not os.path.exists("/proc/%d" % jail[0]) or
               b"(Z)" in open("/proc/%d/stat" % jail[0], "rb").read(), 5)
