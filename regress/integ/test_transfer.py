@@ -371,9 +371,9 @@ def t_upload_race_keeps_file(d):
     a, b = Ctl(d), d.ftp(timeout=20)
     a.pasv()
     a.expect("STOR y", 150)
-    time.sleep(0.3)
+    time.sleep(1.5)
     conn = b.transfercmd("STOR y")      # B's file, empty for now
-    code, text = a.resp()               # A's data_timeout (2 s) passes
+    code, text = a.resp()               # A's data_timeout (4 s) passes
     assert code == 425, text
     conn.sendall(b"B's data")
     conn.close()
@@ -510,8 +510,10 @@ def main():
                     t_stor_data_fails(d)
                 stor_data_fails.__name__ = "stor_data_fails[%s]" % tag
                 r.run(stor_data_fails)
-                clean_home(d)
-
+            finally:
+                d.stop()
+            d = Daemon(root=root, extra={"data_timeout": "4"}).start()
+            try:
                 def upload_race_keeps_file(d=d):
                     t_upload_race_keeps_file(d)
                 upload_race_keeps_file.__name__ = \
