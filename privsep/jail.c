@@ -102,7 +102,7 @@ static int	relay_send(int, const char *, size_t);
 static void	relay_data_step(struct jail *, int, struct drelay *, short,
 		    short);
 static void	relay_data_flush(struct jail *, int, struct drelay *);
-static void	relay_timeouts(int, long);
+static void	sock_timeouts(int, long);
 static void	jail_exit(struct jail *, int, const char *)
 		    __attribute__((noreturn));
 static void	jail_loop(struct jail *) __attribute__((noreturn));
@@ -135,15 +135,9 @@ static const struct {
 static void
 jail_bound(struct jail *j)
 {
-	struct timeval	tv;
-	long		left = j->deadline - mono_ms();
+	long	left = j->deadline - mono_ms();
 
-	if (left < 1)
-		left = 1;		/* 0 would mean no limit */
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	sock_timeouts(j->fd, left < 1 ? 1 : left);	/* 0: no limit */
 }
 
 /* The client's I/O, plain or TLS, each call bounded by the deadline (a
@@ -180,17 +174,6 @@ jail_pending(void *ctx)
 
 static const struct ftpio_ops jail_io_ops = { jail_rd, jail_wr,
 	jail_pending };
-
-/* The socket leaves the jail: no limits of the login on it any more. */
-static void
-jail_unbound(struct jail *j)
-{
-	struct timeval	tv;
-
-	memset(&tv, 0, sizeof(tv));
-	(void)setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 static void
 jail_exit(struct jail *j, int code, const char *msg)
@@ -410,7 +393,9 @@ jail_handoff(struct jail *j)
 	memcpy(h.token, j->token, sizeof(h.token));
 	h.npending = (uint32_t)j->io.inlen;
 	memcpy(h.pending, j->io.in, j->io.inlen);
-	jail_unbound(j);	/* the session (or the relay) sets its own */
+	/* the socket leaves the jail: the session (or the relay) sets its
+	 * own limits */
+	sock_timeouts(j->fd, 0);
 	if (j->ssl == NULL) {
 		if (ipc_send(j->sock, MSG_HANDOFF, &h, sizeof(h), j->fd) == -1)
 			fatal("%s: send", __func__);
@@ -432,7 +417,6 @@ jail_handoff(struct jail *j)
 	jail_relay(j, sp[0], rp[0]);
 }
 
-/* Bound a blocking handshake or relay write on a data socket. */
 /*
  * A TLS 1.3 client may use each ticket once, and data connections issue
  * none: give the client a fresh ticket with every PASV/EPSV/PORT/EPRT
@@ -463,13 +447,14 @@ relay_ticket(struct jail *j, const char *buf, size_t n)
 	}
 }
 
+/* Bound each blocking read and write on fd: ms milliseconds, 0 none. */
 static void
-relay_timeouts(int fd, long secs)
+sock_timeouts(int fd, long ms)
 {
 	struct timeval	tv;
 
-	tv.tv_sec = secs;
-	tv.tv_usec = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
@@ -508,7 +493,7 @@ relay_data_start(struct jail *j, int rsock, struct drelay *dr)
 	for (i = 0; i < RELAY_MAX && d == NULL; i++)
 		if (dr[i].ssl == NULL)
 			d = &dr[i];
-	relay_timeouts(m.fd, j->cfg->data_timeout);
+	sock_timeouts(m.fd, j->cfg->data_timeout * 1000L);
 	/* no tickets on data connections (see tls_data_ctx) */
 	if (d == NULL || (d->ssl = SSL_new(j->ctx)) == NULL ||
 	    SSL_set_num_tickets(d->ssl, 0) != 1 ||
@@ -708,7 +693,7 @@ jail_relay(struct jail *j, int plain, int rsock)
 	setproctitle("[relay]");
 	/* a client stuck in a TLS record cannot hold the relay for ever; the
 	 * session's idle_timeout ends an idle control channel first */
-	relay_timeouts(j->fd, j->cfg->idle_timeout + 60);
+	sock_timeouts(j->fd, (j->cfg->idle_timeout + 60) * 1000L);
 	for (i = 0; i < RELAY_MAX; i++) {
 		dr[i].ssl = NULL;
 		dr[i].fd = dr[i].plain = -1;
