@@ -282,41 +282,59 @@ cmd_eprt(struct session *s, const char *arg)
 	reply(s, 200, "EPRT command successful.");
 }
 
-/* Accept the client on the PASV port; strangers are turned away. */
+/*
+ * Wait up to ms for events on fd while watching the control channel: an
+ * ABOR (also one read along with the command) or the client leaving ends
+ * the wait, STAT and NOOP are answered. 1 fd ready, 0 timed out, -1 ended
+ * by the control channel (dc->aborted).
+ */
 static int
-pasv_accept(struct session *s, struct dataconn *dc)
+ctl_poll(struct session *s, struct dataconn *dc, int fd, short events,
+    int ms)
 {
-	struct sockaddr_storage	ss;
-	socklen_t		len;
-	struct pollfd		pfd[2];
-	long			deadline = mono_ms() + s->cfg->data_timeout * 1000;
-	char			a[64];
-	int			fd, r;
+	struct pollfd	pfd[2];
+	long		end = mono_ms() + ms, left;
+	int		r;
 
 	for (;;) {
-		long left = deadline - mono_ms();
-
-		if (left <= 0)
-			return -1;
-		/* an ABOR that came with the command is already read */
 		if (!dc->ctl_held && ftpio_buffered(&s->io) &&
 		    data_check_control(s, dc))
 			return -1;
-		pfd[0].fd = s->pasv_fd;
-		pfd[0].events = POLLIN;
-		/* an ABOR (or the client leaving) ends the wait */
+		if ((left = end - mono_ms()) <= 0)
+			return 0;
+		pfd[0].fd = fd;
+		pfd[0].events = events;
 		pfd[1].fd = dc->ctl_held ? -1 : s->io.fd;
 		pfd[1].events = POLLIN;
 		r = poll(pfd, 2, (int)left);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return -1;
+			return 0;
 		if ((pfd[1].revents & (POLLIN | POLLHUP)) &&
 		    data_check_control(s, dc))
 			return -1;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
+		if (pfd[0].revents)
+			return 1;
+	}
+}
+
+/* Accept the client on the PASV port; strangers are turned away. */
+static int
+pasv_accept(struct session *s, struct dataconn *dc)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	long			deadline = mono_ms() + s->cfg->data_timeout * 1000;
+	char			a[64];
+	int			fd;
+
+	for (;;) {
+		long left = deadline - mono_ms();
+
+		if (left <= 0 || ctl_poll(s, dc, s->pasv_fd, POLLIN,
+		    (int)left) != 1)
+			return -1;
 		len = sizeof(ss);
 		fd = accept4(s->pasv_fd, (struct sockaddr *)&ss, &len,
 		    SOCK_CLOEXEC);
@@ -678,33 +696,15 @@ data_check_control(struct session *s, struct dataconn *dc)
 static int
 data_wait(struct session *s, struct dataconn *dc, short events)
 {
-	struct pollfd	pfd[2];
-	int		r;
+	int	r;
 
 	if (dc->ssl != NULL && (events & POLLIN) && SSL_has_pending(dc->ssl))
 		return 0;
-	for (;;) {
-		/* an ABOR already read (it came with the command) */
-		if (!dc->ctl_held && ftpio_buffered(&s->io) &&
-		    data_check_control(s, dc))
-			return -1;
-		pfd[0].fd = dc->fd;
-		pfd[0].events = events;
-		pfd[1].fd = dc->ctl_held ? -1 : s->io.fd;
-		pfd[1].events = POLLIN;
-		r = poll(pfd, 2, (int)(s->cfg->data_timeout * 1000));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			log_warnx("data connection timed out");
-			return -1;
-		}
-		if ((pfd[1].revents & (POLLIN | POLLHUP)) &&
-		    data_check_control(s, dc))
-			return -1;
-		if (pfd[0].revents)
-			return 0;
-	}
+	r = ctl_poll(s, dc, dc->fd, events, (int)(s->cfg->data_timeout *
+	    1000));
+	if (r == 0)
+		log_warnx("data connection timed out");
+	return r == 1 ? 0 : -1;
 }
 
 static void
