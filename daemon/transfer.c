@@ -81,10 +81,12 @@ xfer_end(struct session *s, const char *path, int incoming, uint64_t bytes,
 /*
  * Open the file of a transfer. O_NONBLOCK, so that a FIFO (or a device an
  * admin left in a home) cannot hold the session in open(); anything but a
- * regular file is then refused with ENXIO. The descriptor blocks again.
+ * regular file is then refused with ENXIO. The descriptor blocks again;
+ * its stat goes to *stp (if not NULL).
  */
 static int
-xfer_open(struct session *s, const char *path, int flags, mode_t mode)
+xfer_open(struct session *s, const char *path, int flags, mode_t mode,
+    struct stat *stp)
 {
 	struct stat	st;
 	int		fd, fl, saved;
@@ -101,6 +103,8 @@ xfer_open(struct session *s, const char *path, int flags, mode_t mode)
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
 		goto fail;
+	if (stp != NULL)
+		*stp = st;
 	return fd;
  fail:
 	saved = errno;
@@ -155,16 +159,11 @@ cmd_retr(struct session *s, const char *arg)
 		reply(s, 553, "Bad file name.");
 		return;
 	}
-	if ((fd = xfer_open(s, path, O_RDONLY, 0)) == -1) {
+	if ((fd = xfer_open(s, path, O_RDONLY, 0, &st)) == -1) {
 		if (errno == ENXIO || errno == EISDIR)
 			reply(s, 550, "%s: Not a regular file.", arg);
 		else
 			fs_reply_errno(s, errno);
-		return;
-	}
-	if (fstat(fd, &st) == -1) {
-		fs_reply_errno(s, errno);
-		close(fd);
 		return;
 	}
 	if (off > (uint64_t)st.st_size) {
@@ -312,7 +311,7 @@ store_open(struct session *s, const char *path, enum store_how how,
 				return -1;
 			}
 			fd = xfer_open(s, cand, O_WRONLY | O_CREAT | O_EXCL,
-			    0644);
+			    0644, NULL);
 			if (fd != -1) {
 				(void)strlcpy(uname, cand, ulen);
 				*off = 0;
@@ -323,7 +322,7 @@ store_open(struct session *s, const char *path, enum store_how how,
 		}
 		return -1;
 	}
-	if ((fd = xfer_open(s, path, O_WRONLY, 0)) == -1) {
+	if ((fd = xfer_open(s, path, O_WRONLY, 0, &st)) == -1) {
 		if (errno != ENOENT)
 			return -1;
 		/* no file (or a dangling link): made later; a restart
@@ -336,10 +335,6 @@ store_open(struct session *s, const char *path, enum store_how how,
 			return -1;
 		close(fd);
 		return STORE_LATER;
-	}
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return -1;
 	}
 	if (how == STORE_APPEND) {
 		*off = (uint64_t)st.st_size;
@@ -359,7 +354,7 @@ static int
 store_create(struct session *s, const char *path, uint64_t *off)
 {
 	*off = 0;
-	return xfer_open(s, path, O_WRONLY | O_CREAT, 0644);
+	return xfer_open(s, path, O_WRONLY | O_CREAT, 0644, NULL);
 }
 
 /*
