@@ -72,14 +72,17 @@ def inject(pid, nr, *args):
     return r.stdout + r.stderr
 
 
+def dead(pid):
+    """pid is gone now (or a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except OSError:
+        return True
+
+
 def gone(pid):
-    def dead():
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                return f.read().split(") ")[1].startswith("Z")
-        except OSError:
-            return True
-    return wait_for(dead, 10)
+    return wait_for(lambda: dead(pid), 10)
 
 
 def expect_kill(d, pid, role, name, *args):
@@ -159,18 +162,10 @@ def t_jail_no_socket(d):
     for family in (1, 2):               # AF_UNIX, AF_INET
         out = inject(pid, SYS["socket"], family, 1, 0)
         assert re.search(r"\$\d+ = -1\b", out), out   # syscall(): -1
-    assert not gone_now(pid), "the jail died"
+    assert not dead(pid), "the jail died"
     c.expect("NOOP", 200)
     c.s.close()
     healthy(d)
-
-
-def gone_now(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1].startswith("Z")
-    except OSError:
-        return True
 
 
 def t_kill_monitor(d):
