@@ -325,6 +325,14 @@ def make_file(path, size, seed=0):
     return path
 
 
+def put_file(d, name, size, seed, user="alice"):
+    """A file the user owns in their home, written by the admin."""
+    p = make_file(os.path.join(d.home(user), name), size, seed)
+    st = os.stat(d.home(user))
+    os.chown(p, st.st_uid, st.st_gid)
+    return p
+
+
 class Runner:
     """Runs test functions, prints one line each and the closing count."""
 

@@ -19,7 +19,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from moatlib import (Daemon, Runner, IS_ROOT, NOBODY,  # noqa: E402
-                     ReuseFTP_TLS, expect_error, make_file, sha256_file)
+                     ReuseFTP_TLS, expect_error, make_file, put_file,
+                     sha256_file)
 
 NOREUSE = {"tls_require_reuse": "false"}
 RELAYED = "data connection without resumption: TLS in the relay"
@@ -600,11 +601,7 @@ def abor_not_reading(reuse):
         extra.update(NOREUSE)
     d = Daemon(tls=True, extra=extra).start()
     try:
-        p = os.path.join(d.home("alice"), "big.bin")
-        with open(p, "wb") as fh:
-            fh.write(random.Random(4).randbytes(64 << 20))
-        st = os.stat(d.home("alice"))
-        os.chown(p, st.st_uid, st.st_gid)
+        put_file(d, "big.bin", 64 << 20, 4)
         f = d.ftp(timeout=20) if reuse else stock(d)
         conn = f.transfercmd("RETR big.bin")
         got = 0
@@ -633,11 +630,7 @@ def relayed_abort():
     a whole download after them."""
     d = Daemon(tls=True, extra=NOREUSE).start()
     try:
-        p = os.path.join(d.home("alice"), "big.bin")
-        with open(p, "wb") as fh:
-            fh.write(random.Random(6).randbytes(16 << 20))
-        st = os.stat(d.home("alice"))
-        os.chown(p, st.st_uid, st.st_gid)
+        put_file(d, "big.bin", 16 << 20, 6)
         f = stock(d)
         f.voidcmd("TYPE I")
         host, port = f.makepasv()
@@ -687,11 +680,7 @@ def relayed_download_reset():
     say the client has it all."""
     d = Daemon(tls=True, extra=NOREUSE).start()
     try:
-        p = os.path.join(d.home("alice"), "f.bin")
-        with open(p, "wb") as fh:
-            fh.write(random.Random(5).randbytes(200 * 1024))
-        st = os.stat(d.home("alice"))
-        os.chown(p, st.st_uid, st.st_gid)
+        put_file(d, "f.bin", 200 * 1024, 5)
         f = stock(d)
         host, port = f.makepasv()
         ds = socket.socket()

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from moatlib import (Daemon, Runner, free_port, make_file,  # noqa: E402
-                     proc_title, sha256_file)
+                     proc_title, put_file, sha256_file)
 from ftpraw import Ctl  # noqa: E402
 
 BIG = 100 * 1024 * 1024
@@ -31,14 +31,6 @@ def digests(path):
             s.update(chunk)
             m.update(chunk)
     return s.hexdigest(), m.hexdigest()
-
-
-def put_file(d, name, size, seed):
-    """A file the user owns in alice's home, written by the admin."""
-    p = make_file(os.path.join(d.home("alice"), name), size, seed)
-    st = os.stat(d.home("alice"))
-    os.chown(p, st.st_uid, st.st_gid)
-    return p
 
 
 def rst_close(sock):
