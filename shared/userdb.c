@@ -554,27 +554,6 @@ userdb_save(const struct userdb *db, const char *path, char *err,
 	return rv;
 }
 
-int
-userdb_check_perms(const char *path, uid_t owner, char *err, size_t errlen)
-{
-	struct stat	st;
-
-	if (lstat(path, &st) == -1)
-		return userdb_seterr(err, errlen, "%s: %s", path,
-		    strerror(errno));
-	if (!S_ISREG(st.st_mode)) {
-		errno = EPERM;
-		return userdb_seterr(err, errlen, "%s: not a regular file",
-		    path);
-	}
-	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		errno = EPERM;
-		return userdb_seterr(err, errlen, "%s: must be owned by uid %u "
-		    "and not group or world writable", path, (unsigned)owner);
-	}
-	return 0;
-}
-
 struct user *
 userdb_find(const struct userdb *db, const char *name)
 {

@@ -54,10 +54,6 @@ int	 userdb_save(const struct userdb *db, const char *path, char *err,
 /* The same, for a caller that already holds userdb_lock(path). */
 int	 userdb_save_locked(const struct userdb *db, const char *path,
 	    char *err, size_t errlen);
-/* 0 if path is a regular file owned by owner and not group/world
- * writable (refuse it otherwise); -1 with err set. */
-int	 userdb_check_perms(const char *path, uid_t owner, char *err,
-	    size_t errlen);
 /* Take the writer lock (flock on PATH.lock); returns fd or -1. */
 int	 userdb_lock(const char *path);
 void	 userdb_unlock(int fd);
