@@ -24,7 +24,8 @@
 
 static int	who_open(const struct adm *, const struct scoreboard **);
 static int	is_moatftpd(pid_t);
-static void	who_line(const struct sb_entry *, pid_t, time_t, int64_t);
+static void	who_line(const struct sb_entry *, const struct sb_activity *,
+		    pid_t, time_t, int64_t);
 
 static int
 who_open(const struct adm *a, const struct scoreboard **sbp)
@@ -79,14 +80,15 @@ hms(int64_t secs, char *buf, size_t len)
 }
 
 static void
-who_line(const struct sb_entry *e, pid_t pid, time_t now, int64_t now_ms)
+who_line(const struct sb_entry *e, const struct sb_activity *a, pid_t pid,
+    time_t now, int64_t now_ms)
 {
 	char		 user[sizeof(e->user)], addr[sizeof(e->addr)];
-	char		 cmd[sizeof(e->cmd)], login[16], idle[48];
-	char		 done[16], total[16], rate[16], vis[sizeof(e->cmd) * 4];
+	char		 cmd[sizeof(a->cmd)], login[16], idle[48];
+	char		 done[16], total[16], rate[16], vis[sizeof(a->cmd) * 4];
 	struct tm	 tm;
 	time_t		 lt = (time_t)atomic_load(&e->login);
-	int64_t		 xs = atomic_load(&e->xfer_start), ms;
+	int64_t		 xs = atomic_load(&a->xfer_start), ms;
 	uint64_t	 d, t;
 
 	/* the entry changes under us: copy, terminate, make printable */
@@ -94,13 +96,13 @@ who_line(const struct sb_entry *e, pid_t pid, time_t now, int64_t now_ms)
 	user[sizeof(user) - 1] = '\0';
 	memcpy(addr, e->addr, sizeof(addr));
 	addr[sizeof(addr) - 1] = '\0';
-	memcpy(cmd, e->cmd, sizeof(cmd));
+	memcpy(cmd, a->cmd, sizeof(cmd));
 	cmd[sizeof(cmd) - 1] = '\0';
 	if (lt != 0 && localtime_r(&lt, &tm) != NULL)
 		(void)strftime(login, sizeof(login), "%H:%M:%S", &tm);
 	else
 		(void)strlcpy(login, "-", sizeof(login));
-	hms((int64_t)now - atomic_load(&e->last), idle, sizeof(idle));
+	hms((int64_t)now - atomic_load(&a->last), idle, sizeof(idle));
 	printf("%-7ld %-12s ", (long)pid,
 	    user[0] != '\0' ? log_vis(vis, sizeof(vis), user) : "-");
 	printf("%-16s %-8s %-7s ", log_vis(vis, sizeof(vis), addr), login,
@@ -108,8 +110,8 @@ who_line(const struct sb_entry *e, pid_t pid, time_t now, int64_t now_ms)
 	printf("%s", cmd[0] != '\0' ? log_vis(vis, sizeof(vis), cmd) :
 	    (lt == 0 ? "(login)" : "idle"));
 	if (xs != 0) {
-		d = atomic_load(&e->xfer_done);
-		t = atomic_load(&e->xfer_total);
+		d = atomic_load(&a->xfer_done);
+		t = atomic_load(&a->xfer_total);
 		ms = now_ms - xs;
 		(void)adm_fmt_size(d, done, sizeof(done));
 		if (t != 0)
@@ -145,7 +147,7 @@ cmd_who(struct adm *a, int argc, char **argv)
 		pid = (pid_t)atomic_load(&sb->e[i].pid);
 		if (pid <= 0 || !is_moatftpd(pid))
 			continue;	/* free, or left by a dead daemon */
-		who_line(&sb->e[i], pid, ts.tv_sec, (int64_t)ts.tv_sec * 1000 +
+		who_line(&sb->e[i], scoreboard_act(sb, (int)i), pid, ts.tv_sec, (int64_t)ts.tv_sec * 1000 +
 		    ts.tv_nsec / 1000000);
 	}
 	if (fflush(stdout) == EOF || ferror(stdout))

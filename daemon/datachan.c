@@ -683,10 +683,9 @@ data_check_control(struct session *s, struct dataconn *dc)
 		if (strncasecmp(line, "NOOP", 4) == 0)
 			reply(s, 200, "NOOP ok.");
 		else {
-			struct sb_entry *e = &s->sb->e[s->sbidx];
-
 			reply(s, 213, "Status: %llu bytes transferred.",
-			    (unsigned long long)atomic_load(&e->xfer_done));
+			    (unsigned long long)atomic_load(
+			    &s->act->xfer_done));
 		}
 	}
 	return 0;
@@ -710,8 +709,8 @@ data_wait(struct session *s, struct dataconn *dc, short events)
 static void
 account(struct session *s, size_t n)
 {
-	if (s->sb != NULL)
-		atomic_fetch_add(&s->sb->e[s->sbidx].xfer_done, n);
+	if (s->act != NULL)
+		atomic_fetch_add(&s->act->xfer_done, n);
 }
 
 int

@@ -123,8 +123,8 @@ sigstop(int sig)
 	int		 saved = errno;
 
 	stop_requested = sig;
-	if (s != NULL && (sig == SIGTERM || s->sb == NULL ||
-	    atomic_load(&s->sb->e[s->sbidx].xfer_start) == 0))
+	if (s != NULL && (sig == SIGTERM || s->act == NULL ||
+	    atomic_load(&s->act->xfer_start) == 0))
 		(void)shutdown(s->io.fd, SHUT_RD);
 	errno = saved;
 }
@@ -424,7 +424,7 @@ cmd_abor(struct session *s, const char *arg)
 void
 session_dispatch(struct session *s, char *line)
 {
-	struct sb_entry	*e = s->sb != NULL ? &s->sb->e[s->sbidx] : NULL;
+	struct sb_activity *e = s->act;
 	const char	*arg;
 	size_t		 vl, i;
 	char		 vis[MOAT_CMD_MAX * 4];
@@ -501,8 +501,7 @@ session_main(struct session_args *a)
 	s->relayfd = a->relayfd;
 	s->ledger = a->ledger;
 	s->slot = a->slot;
-	s->sb = a->sb;
-	s->sbidx = a->sbidx;
+	s->act = a->act;
 	s->pasv_fd = -1;
 	s->hash_algo = DIGEST_SHA256;
 	(void)strlcpy(s->cwd, "/", sizeof(s->cwd));

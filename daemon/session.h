@@ -60,9 +60,8 @@ struct session {
 	struct ledger		*ledger;
 	int			 slot;
 
-	/* scoreboard entry */
-	struct scoreboard	*sb;
-	int			 sbidx;
+	/* what the scoreboard shows of this session (its own page) */
+	struct sb_activity	*act;
 
 	/* accounting for logs and STAT */
 	uint64_t		 bytes_in, bytes_out;

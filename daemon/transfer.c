@@ -39,8 +39,8 @@ static void
 xfer_begin(struct session *s, const char *verb, const char *path,
     uint64_t total)
 {
-	struct sb_entry	*e = &s->sb->e[s->sbidx];
-	struct timespec	 ts;
+	struct sb_activity	*e = s->act;
+	struct timespec		 ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	(void)snprintf(e->cmd, sizeof(e->cmd), "%s %s", verb, path);
@@ -56,7 +56,7 @@ static void
 xfer_end(struct session *s, const char *path, int incoming, uint64_t bytes,
     int complete)
 {
-	struct sb_entry		*e = &s->sb->e[s->sbidx];
+	struct sb_activity	*e = s->act;
 	struct xferlog_rec	 r;
 	struct timespec		 ts;
 	int64_t			 ms;
@@ -194,7 +194,7 @@ cmd_retr(struct session *s, const char *arg)
 	}
 	/* a transfer cut short still sent what the scoreboard counted */
 	done = sent >= 0 ? (uint64_t)sent :
-	    atomic_load(&s->sb->e[s->sbidx].xfer_done);
+	    atomic_load(&s->act->xfer_done);
 	xfer_end(s, path, 0, done, !dc.aborted &&
 	    sent == (int64_t)((uint64_t)st.st_size - off));
 	s->bytes_out += done;

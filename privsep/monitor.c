@@ -161,9 +161,13 @@ monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
 	sa->peer = ma->peer;
 	sa->local = ma->local;
 	(void)strlcpy(sa->peerstr, ma->peerstr, sizeof(sa->peerstr));
+	/* keep only this account's counter and this session's activity */
+	if (ledger_confine(ma->ledger, sa->slot) == -1)
+		fatal("%s: ledger_confine", __func__);
 	sa->ledger = ma->ledger;
-	sa->sb = ma->sb;
-	sa->sbidx = ma->sbidx;
+	if ((sa->act = scoreboard_confine(ma->sb, ma->sbidx)) == NULL)
+		fatal("%s: scoreboard_confine", __func__);
+	ma->sb = NULL;
 	sa->data_ctx = ma->data_ctx;
 	sa->sessid = ma->sessid;
 	{

@@ -43,8 +43,7 @@ struct session_args {
 	struct ledger		*ledger;
 	int			 slot;		/* ledger slot, -1 if none */
 	int			 need_scan;	/* walk the home to set usage */
-	struct scoreboard	*sb;
-	int			 sbidx;
+	struct sb_activity	*act;		/* its scoreboard activity */
 	SSL_CTX			*data_ctx;	/* resumes tickets; no real key */
 	unsigned long		 sessid;
 };

@@ -7,8 +7,8 @@
  *            the session's filter); since the monitor then becomes the
  *            session and filters stack, its list also holds the session's
  *   session  files beneath its root, the data channel (inet, inet6 and
- *            unix sockets only), memory, time, exit; no exec, ptrace,
- *            mount, module, key or id calls
+ *            unix sockets only), memory (mremap fails), time, exit; no
+ *            exec, ptrace, mount, module, key or id calls
  *
  * Every other call raises SIGSYS. The handler sends the role and the call's
  * number to the master over a datagram socket made before the first fork
@@ -60,7 +60,7 @@ static const int base_allow[] = {
 	SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
 	SCMP_SYS(sendto), SCMP_SYS(connect),	/* syslog(3) reconnecting */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 	SCMP_SYS(madvise), SCMP_SYS(mprotect), SCMP_SYS(futex),
 	SCMP_SYS(getrandom), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
 	SCMP_SYS(time), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
@@ -74,7 +74,7 @@ static const int base_allow[] = {
 
 /* The jail: its two sockets (and the relay's socketpair), nothing else. */
 static const int jail_allow[] = {
-	SCMP_SYS(socketpair), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
+	SCMP_SYS(mremap), SCMP_SYS(socketpair), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
 	SCMP_SYS(shutdown),
 };
 
@@ -101,7 +101,7 @@ static const int session_allow[] = {
 
 /* The monitor, before it becomes the session: authentication and the drop. */
 static const int monitor_allow[] = {
-	SCMP_SYS(wait4), SCMP_SYS(chroot), SCMP_SYS(chdir),
+	SCMP_SYS(mremap), SCMP_SYS(wait4), SCMP_SYS(chroot), SCMP_SYS(chdir),
 	SCMP_SYS(setgroups), SCMP_SYS(setresgid), SCMP_SYS(setresuid),
 	SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(prctl),
 	SCMP_SYS(setrlimit), SCMP_SYS(landlock_create_ruleset),
@@ -375,6 +375,12 @@ sandbox_seccomp_session(void)
 
 	ALLOW(ctx, session_allow);
 	allow_socket(ctx, inet_families, 3);
+	/* no mremap: growing the one ledger or scoreboard page it kept
+	 * would map the pages beside it, other sessions' (ledger_confine).
+	 * It fails rather than kills: glibc's realloc copies instead */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mremap),
+	    0) != 0)
+		fatalx("%s: seccomp_rule_add mremap", __func__);
 	load(ctx, "session");
 }
 

@@ -3,28 +3,39 @@
  * One slot per account in use. The hot path (reserve/release) is a CAS on
  * `used`; attaching and detaching a session take a short spin lock so that
  * one account never gets two slots.
+ *
+ * Two parts. The index (which uid holds which slot, its session count) is
+ * written only by root: the master and the monitors. Each slot's counter
+ * (used, limit, scan) sits alone on its own page, so that a session, which
+ * must charge its account lock-free beside the others, keeps that one page
+ * mapped and nothing else of the ledger (ledger_confine): it cannot read or
+ * change another account's usage, or the index the master acts on.
  */
 #ifndef MOAT_LEDGER_H
 #define MOAT_LEDGER_H
 
 #include <sys/types.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum { SCAN_NONE = 0, SCAN_RUNNING, SCAN_DONE };
 
+/* The index: root's. */
 struct ledger_slot {
 	_Atomic uint32_t	inuse;		/* 0 free, 1 owned by uid */
 	_Atomic uint32_t	uid;
 	_Atomic uint32_t	sessions;	/* live sessions of uid */
-	_Atomic uint32_t	scan;		/* SCAN_* */
-	_Atomic uint64_t	used;		/* bytes */
-	_Atomic uint64_t	limit;		/* bytes, 0 = unlimited */
 	_Atomic uint64_t	lastuse;	/* seconds, for reuse order */
 };
 
-/* The shared part: every session can write it, so nothing in it is
- * trusted for sizes or indexes. */
+/* A slot's counter, alone on its page: its sessions write it. */
+struct ledger_count {
+	_Atomic uint64_t	used;		/* bytes */
+	_Atomic uint64_t	limit;		/* bytes, 0 = unlimited */
+	_Atomic uint32_t	scan;		/* SCAN_* */
+};
+
 struct ledger_shm {
 	_Atomic uint32_t	lock;
 	_Atomic uint32_t	dbgen;		/* user db reloads by the master */
@@ -32,12 +43,15 @@ struct ledger_shm {
 };
 
 /* The handle: private to each process (copied by fork), so the slot count
- * the root side checks against cannot be changed by a session. */
+ * and the layout the root side relies on cannot be changed by a session. */
 struct ledger {
-	struct ledger_shm	*shm;
+	struct ledger_shm	*shm;		/* NULL once confined */
 	struct ledger_slot	*slots;		/* shm->slots */
+	char			*counts;	/* the counter pages */
 	uint32_t		 nslots;
+	size_t			 pagesz;
 	size_t			 size;		/* of the mapping */
+	int			 confined;	/* the one slot kept, or -1 */
 };
 
 enum {
@@ -76,5 +90,11 @@ uint32_t	 ledger_dbgen(struct ledger *l);
 void		 ledger_dbgen_bump(struct ledger *l);
 /* Sessions of uid alive now (0 if it has no slot). */
 uint32_t	 ledger_sessions(struct ledger *l, uid_t uid);
+/*
+ * In a session, before it drops its privileges: unmap the whole ledger but
+ * slot's counter page. From then on only the calls that take that slot
+ * (wait_scan, set_used, reserve, release, get) may be used. 0, or -1.
+ */
+int		 ledger_confine(struct ledger *l, int slot);
 
 #endif

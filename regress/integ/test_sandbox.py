@@ -10,6 +10,9 @@ real daemon, as root and as an ordinary user.
 - No role may touch its SIGSYS handler once filtered.
 - A descriptor the daemon inherited from whoever started it never reaches
   the monitor, the jail or the session.
+- A session keeps one page of the shared quota ledger (its account's
+  counter) and one of the scoreboard (its own activity), nothing else of
+  either, and cannot grow them with mremap (root: gdb makes the call).
 """
 import os
 import re
@@ -24,7 +27,7 @@ from moatlib import (MOATFTPD, Daemon, Runner,  # noqa: E402
                     proc_status as status, proc_title)
 from ftpraw import Ctl, wait_for  # noqa: E402
 
-SYS = {"openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
+SYS = {"mremap": 25, "openat": 257, "execve": 59, "mount": 165, "ptrace": 101,
        "rt_sigaction": 13, "unlinkat": 263, "socket": 41}
 # The ASan build (make sanitize) lets the jail open files, for the
 # sanitizer's report (privsep/seccomp.c): there, only unlinkat is tried.
@@ -255,6 +258,66 @@ def t_stray_fd(d, stray):
     f.quit()
 
 
+def shared_maps(pid):
+    """(start, end, name) of each shared mapping of pid."""
+    out = []
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if parts[1].endswith("s"):
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                out.append((lo, hi, parts[5] if len(parts) > 5 else ""))
+    return out
+
+
+def t_confined_shm(d):
+    """The master maps the whole ledger and scoreboard (many pages each);
+    each of two sessions keeps exactly one page of each, its own: the two
+    never keep the same scoreboard page. alice's two sessions share one
+    counter page, bob's is another."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    big = [m for m in shared_maps(d.proc.pid) if m[1] - m[0] > page]
+    assert len(big) == 2, big      # the ledger and the scoreboard
+    fs = {u: [d.ftp(u)] for u in ("alice", "bob")}
+    fs["alice"].append(d.ftp("alice"))
+    try:
+        kept = {}
+        for u in ("alice", "bob"):
+            pids = sorted(p for p in d.children() if proc_title(p).startswith(
+                b"moatftpd: %s@" % u.encode()))
+            assert len(pids) == len(fs[u]), pids
+            for pid in pids:
+                maps = shared_maps(pid)
+                assert len(maps) == 2, maps
+                for lo, hi, name in maps:
+                    assert hi - lo == page, (pid, maps)
+                    assert any(b[0] <= lo and hi <= b[1] for b in big), maps
+                kept[pid] = (u, maps)
+        sb = [m[0][0] if m[0][2].endswith(".sb") else m[1][0]
+              for _, m in kept.values()]
+        assert len(set(sb)) == len(sb), kept       # one activity each
+        counters = {}
+        for u, maps in kept.values():
+            counters.setdefault(u, set()).update(
+                lo for lo, _, name in maps if not name.endswith(".sb"))
+        assert len(counters["alice"]) == 1, counters
+        assert not counters["alice"] & counters["bob"], counters
+        if os.geteuid() == 0:
+            # growing its page would reach its neighbours: refused, and
+            # the session lives on (realloc does without mremap)
+            pid = min(kept)
+            lo = kept[pid][1][0][0]
+            out = inject(pid, SYS["mremap"], lo, page, 2 * page, 1)
+            assert re.search(r"\$1 = -1\b", out), out
+            assert not dead(pid)
+            assert shared_maps(pid) == kept[pid][1]
+        for f in fs["alice"] + fs["bob"]:
+            assert f.pwd() == "/"
+    finally:
+        for f in fs["alice"] + fs["bob"]:
+            f.quit()
+
+
 def main():
     # t_bind_now must see the daemon set it, not inherit it from here
     os.environ.pop("LD_BIND_NOW", None)
@@ -267,7 +330,7 @@ def main():
         d.start(pass_fds=(rd,))
         tag = "root" if root else "user"
         try:
-            cases = [t_filters, t_stray_fd, t_stop_cont]
+            cases = [t_filters, t_stray_fd, t_stop_cont, t_confined_shm]
             if os.geteuid() == 0:
                 cases += [t_kill_session, t_kill_jail, t_jail_no_socket,
                           t_kill_monitor,

@@ -1,7 +1,7 @@
 /*
  * The quota ledger: reserve/release, limits, overflow edges, attach/detach,
- * slot reuse, and reservations racing from several forked processes on the
- * real MAP_SHARED table.
+ * slot reuse, reservations racing from several forked processes on the
+ * real MAP_SHARED table, and what a confined session keeps mapped.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -53,6 +53,13 @@ limit_of(struct ledger *l, int slot)
 	return limit;
 }
 
+static struct ledger_count *
+count(struct ledger *l, int slot)
+{
+	return (struct ledger_count *)(void *)(l->counts +
+	    (size_t)slot * l->pagesz);
+}
+
 /* Slots owned by uid (in use); must never be more than one. */
 static int
 slots_of(struct ledger *l, uint32_t uid)
@@ -91,6 +98,65 @@ reap_all(pid_t *pids, int n)
 		    "child %d failed (status %#x)", i, status);
 	}
 }
+
+/* Is the page holding p mapped in this process? */
+static int
+mapped(const void *p, size_t pg)
+{
+	unsigned char	v;
+
+	return mincore((void *)((uintptr_t)p & ~(uintptr_t)(pg - 1)), pg,
+	    &v) == 0;
+}
+
+/*
+ * A session confined to its slot keeps that slot's counter page and
+ * nothing else of the ledger: not the index the master acts on, not
+ * another account's counter. Its own charging still works.
+ */
+START_TEST(test_confine)
+{
+	struct ledger	*l;
+	const void	*head, *other, *last;
+	size_t		 pg;
+	int		 a, b, scan;
+
+	ck_assert_ptr_nonnull(l = ledger_create(64));
+	pg = l->pagesz;
+	a = ledger_attach(l, 1000, 1000, 10, &scan);
+	ledger_set_used(l, a, 0);
+	b = ledger_attach(l, 1001, 1000, 10, &scan);
+	ledger_set_used(l, b, 0);
+	ck_assert_int_ne(a, b);
+	ck_assert_int_eq(ledger_reserve(l, b, 700), 0);
+	/* two counters never share a page */
+	ck_assert_uint_ge((uintptr_t)l->counts + (size_t)b * pg -
+	    ((uintptr_t)l->counts + (size_t)a * pg), pg);
+	head = l->shm;
+	other = l->counts + (size_t)b * pg;
+	last = l->counts + (size_t)(l->nslots - 1) * pg;
+	ck_assert(mapped(head, pg) && mapped(l->slots, pg) &&
+	    mapped(other, pg) && mapped(last, pg));
+
+	errno = 0;
+	ck_assert_int_eq(ledger_confine(l, 64), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ledger_confine(l, a), 0);
+	ck_assert_ptr_null(l->shm);
+	ck_assert(!mapped(head, pg));
+	ck_assert(!mapped(other, pg));
+	ck_assert(!mapped(last, pg));
+	ck_assert(mapped(l->counts + (size_t)a * pg, pg));
+	/* its own account: charged and read as before */
+	ck_assert_int_eq(ledger_reserve(l, a, 600), 0);
+	ck_assert_int_eq(ledger_reserve(l, a, 401), -1);
+	ledger_release(l, a, 100);
+	ck_assert_uint_eq(used_of(l, a), 500);
+	ck_assert_uint_eq(limit_of(l, a), 1000);
+	ck_assert_int_eq(ledger_confine(l, a), -1);	/* once */
+	ledger_destroy(l);
+}
+END_TEST
 
 START_TEST(test_create_bad)
 {
@@ -265,7 +331,7 @@ START_TEST(test_attach_detach)
 	s = ledger_attach(l, 1000, 5000, 3, &scan);
 	ck_assert_int_ge(s, 0);
 	ck_assert_int_eq(scan, 1);		/* first: walks the home */
-	ck_assert_uint_eq(atomic_load(&l->slots[s].scan), SCAN_RUNNING);
+	ck_assert_uint_eq(atomic_load(&count(l, s)->scan), SCAN_RUNNING);
 	s2 = ledger_attach(l, 1000, 5000, 3, &scan);
 	ck_assert_int_eq(s2, s);		/* one slot per account */
 	ck_assert_int_eq(scan, 0);		/* waits for the first */
@@ -317,7 +383,7 @@ START_TEST(test_scanner_died)
 	ck_assert_int_eq(scan, 1);
 	/* the scanner goes before it is done: the next login scans */
 	ledger_detach(l, s);
-	ck_assert_uint_eq(atomic_load(&l->slots[s].scan), SCAN_NONE);
+	ck_assert_uint_eq(atomic_load(&count(l, s)->scan), SCAN_NONE);
 	ck_assert_int_eq(ledger_wait_scan(l, s, 10), 0);
 	ck_assert_int_eq(ledger_attach(l, 7, 0, 5, &scan), s);
 	ck_assert_int_eq(scan, 1);
@@ -547,6 +613,7 @@ main(void)
 	tcase_add_test(tc, test_scanner_died);
 	tcase_add_test(tc, test_full_and_reuse);
 	tcase_add_test(tc, test_free_before_idle);
+	tcase_add_test(tc, test_confine);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(race, 60);
 	tcase_add_test(race, test_race_reserve);
