@@ -176,7 +176,13 @@ child_init(struct monitor_args *ma)
 	ma->root = geteuid() == 0;
 	ma->jail_uid = m.jail_uid;
 	ma->jail_gid = m.jail_gid;
-	ma->ticket_keys = m.ticket_keys;
+	/* keys of this connection alone, in the data context too (over the
+	 * master's copy): the master's leave this process */
+	if (tls_ticket_keys_new(ma->ticket_keys) == -1 ||
+	    (m.data_ctx != NULL &&
+	    tls_set_ticket_keys(m.data_ctx, ma->ticket_keys) == -1))
+		fatalx("TLS ticket keys");
+	explicit_bzero(m.ticket_keys, sizeof(m.ticket_keys));
 	ma->data_ctx = m.data_ctx;
 	ma->session_entry = session_entry;
 	ma->xferlog_fd = xferlog_fd();

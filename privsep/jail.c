@@ -822,6 +822,7 @@ jail_run(struct monitor_args *ma, int sock)
 		    sizeof(err));
 		if (j.ctx == NULL)
 			fatalx("TLS: %s", err);
+		explicit_bzero(ma->ticket_keys, sizeof(ma->ticket_keys));
 		/* this connection's tickets, and only they, open its data */
 		if (RAND_bytes(j.token, sizeof(j.token)) != 1 ||
 		    tls_stamp_tickets(j.ctx, j.token) == -1)

@@ -168,7 +168,8 @@ monitor_session(struct monitor_args *ma, struct session_args *sa, pid_t jail)
 	if ((sa->act = scoreboard_confine(ma->sb, ma->sbidx)) == NULL)
 		fatal("%s: scoreboard_confine", __func__);
 	ma->sb = NULL;
-	sa->data_ctx = ma->data_ctx;
+	sa->data_ctx = ma->data_ctx;	/* with this connection's keys */
+	explicit_bzero(ma->ticket_keys, sizeof(ma->ticket_keys));
 	sa->sessid = ma->sessid;
 	{
 		const int keep[] = { sa->ctlfd, sa->relayfd, ma->xferlog_fd };

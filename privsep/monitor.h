@@ -15,6 +15,7 @@
 
 #include "shared/config.h"
 #include "shared/limits.h"
+#include "shared/tls.h"
 
 struct ledger;
 struct scoreboard;
@@ -66,7 +67,10 @@ struct monitor_args {
 	int			 root;		/* running as root */
 	uid_t			 jail_uid;
 	gid_t			 jail_gid;
-	const unsigned char	*ticket_keys;	/* 80 bytes, shared */
+	/* this connection's own ticket keys: its jail issues tickets with
+	 * them, its session's data connections resume them, and no other
+	 * connection's process holds them */
+	unsigned char		 ticket_keys[TLS_TICKET_KEYS_LEN];
 	SSL_CTX			*data_ctx;	/* for the session */
 	session_entry_fn	 session_entry;
 	int			 xferlog_fd;	/* the session's; the jail closes it */

@@ -42,6 +42,13 @@ tls_ticket_keys_new(unsigned char *keys)
 	return RAND_bytes(keys, TLS_TICKET_KEYS_LEN) == 1 ? 0 : -1;
 }
 
+int
+tls_set_ticket_keys(SSL_CTX *ctx, const unsigned char *keys)
+{
+	return SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_TICKET_KEYS,
+	    TLS_TICKET_KEYS_LEN, (void *)(uintptr_t)keys) == 1 ? 0 : -1;
+}
+
 static SSL_CTX *
 ctx_common(const struct config *c, const unsigned char *keys, char *err,
     size_t errlen)
@@ -71,8 +78,7 @@ ctx_common(const struct config *c, const unsigned char *keys, char *err,
 		goto fail;
 	/* tickets only: a data connection in another process must resume */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_TICKET_KEYS,
-	    TLS_TICKET_KEYS_LEN, (void *)(uintptr_t)keys) != 1)
+	if (tls_set_ticket_keys(ctx, keys) == -1)
 		goto fail;
 	return ctx;
 fail:

@@ -17,6 +17,8 @@
 
 /* Random ticket keys (name, HMAC and AES secrets). 0 or -1. */
 int	tls_ticket_keys_new(unsigned char *keys);
+/* Encrypt and open tickets with these keys from now on. 0 or -1. */
+int	tls_set_ticket_keys(SSL_CTX *ctx, const unsigned char *keys);
 /* Context with the configured certificate and key. NULL with err set. */
 SSL_CTX	*tls_server_ctx(const struct config *c, const unsigned char *keys,
 	    char *err, size_t errlen);

@@ -846,6 +846,76 @@ def key_not_in_session(reuse):
         d.stop()
 
 
+def s_client(d, sess_out, lines=b"", until=None):
+    """openssl s_client: AUTH TLS (TLS 1.2, whose ticket comes with the
+    handshake), then lines; returns the process (still running when until,
+    a bytes, is awaited in its output)."""
+    p = subprocess.Popen(["openssl", "s_client", "-starttls", "ftp",
+                          "-connect", "127.0.0.1:%d" % d.port, "-tls1_2",
+                          "-sess_out", sess_out, "-quiet"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    p.stdin.write(lines)
+    p.stdin.flush()
+    if until is None:
+        p.stdin.close()
+        p.wait(timeout=20)
+        return p
+    got = b""
+    deadline = time.monotonic() + 20
+    while until not in got and time.monotonic() < deadline:
+        chunk = p.stdout.read1(4096)
+        if not chunk:
+            break
+        got += chunk
+    assert until in got, got
+    return p
+
+
+def ticket_key_name(sess_file):
+    """The first 16 bytes of the session's ticket: OpenSSL's key name, the
+    first 16 of the 80 bytes of ticket keys that made it."""
+    text = subprocess.run(["openssl", "sess_id", "-in", sess_file, "-noout",
+                           "-text"], capture_output=True, text=True,
+                          check=True).stdout
+    rows = re.findall(r"^\s+00[0-9a-f]0 - ((?:[0-9a-f]{2}[ -]){16})", text,
+                      re.M)
+    assert len(rows) >= 1, text
+    return bytes.fromhex(rows[0].replace("-", " ").replace(" ", ""))
+
+
+def ticket_keys_per_connection():
+    """Each connection has ticket keys of its own. A session holds the keys
+    of its own connection's tickets (its data connections resume them), and
+    not those of another connection: with them, a session taken over by
+    its user could open the tickets other users' clients were given (under
+    TLS 1.2 a ticket holds the connection's master secret)."""
+    d = Daemon(tls=True).start()
+    a_pem = os.path.join(d.dir, "a.pem")
+    b_pem = os.path.join(d.dir, "b.pem")
+    b = None
+    try:
+        s_client(d, a_pem, b"QUIT\r\n")
+        ka = ticket_key_name(a_pem)
+        b = s_client(d, b_pem, b"USER alice\r\nPASS %s\r\n" %
+                     d.passwords["alice"].encode(), until=b"230 ")
+        kb = ticket_key_name(b_pem)
+        assert ka != kb, "two connections got tickets under the same keys"
+        sessions = procs_rooted_at(d, d.home("alice"))
+        assert len(sessions) == 1, sessions
+        assert memory_has(sessions[0], [kb]), \
+            "its own key name is not found in the session: the scan is blind"
+        assert not memory_has(sessions[0], [ka]), \
+            "another connection's ticket keys are in the session's memory"
+        assert not memory_has(d.proc.pid, [ka, kb]), \
+            "the master holds a connection's ticket keys"
+    finally:
+        if b is not None:
+            b.kill()
+            b.wait()
+        d.stop()
+
+
 r = Runner("tls")
 ONLY = set(sys.argv[1:])     # test names to run; all when none are given
 
@@ -877,4 +947,5 @@ if IS_ROOT:
     run(process_identity)
     run(key_not_in_session, True)
     run(key_not_in_session, False)
+    run(ticket_keys_per_connection)
 r.done()
