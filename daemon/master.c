@@ -515,7 +515,7 @@ reload(void)
 
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: keeping the old configuration", err);
-	} else if (config_checks(&ncfg, m.ticket_keys, &juid, &jgid,
+	} else if (config_checks(&ncfg, m.ticket_keys, 0, &juid, &jgid,
 	    &dctx) == -1) {
 		log_warnx("reload: keeping the old configuration");
 	} else if (rebind(&ncfg, nfd) == -1) {
@@ -728,7 +728,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 	}
 	if (tls_ticket_keys_new(m.ticket_keys) == -1)
 		fatalx("TLS ticket keys");
-	if (config_checks(cfg, m.ticket_keys, &m.jail_uid, &m.jail_gid,
+	if (config_checks(cfg, m.ticket_keys, 0, &m.jail_uid, &m.jail_gid,
 	    &m.data_ctx) == -1)
 		return 1;
 	if (root) {
