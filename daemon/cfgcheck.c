@@ -7,14 +7,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <openssl/ssl.h>
 
 #include "daemon/cfgcheck.h"
+#include "daemon/netaddr.h"
+#include "daemon/xferlog.h"
 #include "shared/log.h"
 #include "shared/tls.h"
 
@@ -207,4 +211,136 @@ config_checks(const struct config *cfg, const unsigned char *keys, int dry,
 	}
 	*dctx = ctx;
 	return 0;
+}
+
+/*
+ * home_root, when accounts have their homes in it: gone (a disk that is not
+ * mounted), it would refuse each of their logins. Without such accounts it
+ * may be missing (moatadm useradd makes it).
+ */
+static int
+check_home_root(const struct config *cfg, const struct userdb *db)
+{
+	struct stat	 st;
+	const char	*root = cfg->home_root;
+	size_t		 i, n = 0, len = strlen(root);
+	char		 why[512];
+
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	for (i = 0; i < db->nusers; i++)
+		if (strncmp(db->users[i].home, root, len) == 0 &&
+		    db->users[i].home[len] == '/')
+			n++;
+	if (n == 0)
+		return 0;
+	if (stat(root, &st) == -1)
+		(void)snprintf(why, sizeof(why), "%s (%zu account%s ha%s "
+		    "a home in it)", strerror(errno), n, n == 1 ? "" : "s",
+		    n == 1 ? "s" : "ve");
+	else if (!S_ISDIR(st.st_mode))
+		(void)strlcpy(why, "not a directory", sizeof(why));
+	else
+		return 0;
+	return bad_setting(cfg, "home_root", root, why);
+}
+
+/* The pidfile's directory: the pidfile and the scoreboard beside it
+ * (scoreboard_path) are made there. */
+static int
+check_pidfile(const struct config *cfg)
+{
+	char	why[PATH_MAX + 128];
+
+	if (cfg->pidfile[0] == '\0' ||
+	    can_create(cfg->pidfile, why, sizeof(why)) == 0)
+		return 0;
+	return bad_setting(cfg, "pidfile", cfg->pidfile, why);
+}
+
+/* The xferlog opens as xferlog_open() opens it, or can be made. */
+static int
+check_xferlog(const struct config *cfg)
+{
+	char	why[PATH_MAX + 128];
+	int	fd;
+
+	if (cfg->xferlog[0] == '\0')
+		return 0;
+	/* not made here; O_NONBLOCK: a FIFO with no reader fails at once */
+	fd = open(cfg->xferlog, (XFERLOG_OPEN_FLAGS & ~O_CREAT) | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd != -1) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return bad_setting(cfg, "xferlog", cfg->xferlog,
+		    strerror(errno));
+	if (can_create(cfg->xferlog, why, sizeof(why)) == -1)
+		return bad_setting(cfg, "xferlog", cfg->xferlog, why);
+	return 0;
+}
+
+/* Whether the pidfile names a live process (not this one). */
+static int
+pidfile_live(const struct config *cfg)
+{
+	char		 buf[32];
+	const char	*errstr;
+	long long	 pid;
+	ssize_t		 n;
+	int		 fd;
+
+	if (cfg->pidfile[0] == '\0' || (fd = open(cfg->pidfile,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	pid = strtonum(buf, 1, INT_MAX, &errstr);
+	return errstr == NULL && pid != getpid() &&
+	    (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * Every listen address binds (all at once: one listed twice fails as at a
+ * start), then all are closed, never having listened.
+ */
+static int
+check_listen(const struct config *cfg, int test)
+{
+	int	fd[MOAT_LISTEN_MAX], i, e, bad = 0;
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		if ((fd[i] = addr_bind(&cfg->listen[i])) != -1)
+			continue;
+		e = errno;
+		/* the running daemon's own: a reload keeps it */
+		if (e == EADDRINUSE && test && pidfile_live(cfg))
+			continue;
+		bad_setting(cfg, "listen", cfg->listen[i].text, strerror(e));
+		bad++;
+	}
+	while (i-- > 0)
+		if (fd[i] != -1)
+			close(fd[i]);
+	return bad;
+}
+
+int
+start_checks(const struct config *cfg, const struct userdb *db, int test)
+{
+	int	bad = 0;
+
+	if (db != NULL && check_home_root(cfg, db) == -1)
+		bad++;
+	if (check_pidfile(cfg) == -1)
+		bad++;
+	if (check_xferlog(cfg) == -1)
+		bad++;
+	return bad + check_listen(cfg, test);
 }
