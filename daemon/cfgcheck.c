@@ -2,6 +2,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -307,17 +309,61 @@ pidfile_live(const struct config *cfg)
 }
 
 /*
- * Every listen address binds (all at once: one listed twice fails as at a
- * start), then all are closed, never having listened.
+ * Whether a listener on a would keep b from listening: the same family and
+ * port, and the same address or either one the wildcard (IPv6 listeners
+ * are IPV6_V6ONLY: no clash with IPv4).
+ */
+static int
+listen_clash(const struct listen_addr *a, const struct listen_addr *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return 0;
+	if (a->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)(const void *)&a->ss;
+		b4 = (const struct sockaddr_in *)(const void *)&b->ss;
+		return a4->sin_port == b4->sin_port &&
+		    (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
+		    a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    b4->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	a6 = (const struct sockaddr_in6 *)(const void *)&a->ss;
+	b6 = (const struct sockaddr_in6 *)(const void *)&b->ss;
+	return a6->sin6_port == b6->sin6_port &&
+	    (IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr));
+}
+
+/*
+ * Every listen address binds, then is closed, never having listened. Bound
+ * sockets that do not listen do not clash (SO_REUSEADDR), so addresses in
+ * the list that a start could not all listen on are found by comparison.
  */
 static int
 check_listen(const struct config *cfg, int test)
 {
-	int	fd[MOAT_LISTEN_MAX], i, e, bad = 0;
+	char	why[128], vis[64];
+	int	fd, i, j, e, bad = 0;
 
 	for (i = 0; i < cfg->nlisten; i++) {
-		if ((fd[i] = addr_bind(&cfg->listen[i])) != -1)
+		for (j = 0; j < i; j++)
+			if (listen_clash(&cfg->listen[j], &cfg->listen[i]))
+				break;
+		if (j < i) {
+			(void)snprintf(why, sizeof(why), "clashes with \"%s\" "
+			    "before it", log_vis(vis, sizeof(vis),
+			    cfg->listen[j].text));
+			bad_setting(cfg, "listen", cfg->listen[i].text, why);
+			bad++;
 			continue;
+		}
+		if ((fd = addr_bind(&cfg->listen[i])) != -1) {
+			close(fd);
+			continue;
+		}
 		e = errno;
 		/* the running daemon's own: a reload keeps it */
 		if (e == EADDRINUSE && test && pidfile_live(cfg))
@@ -325,9 +371,6 @@ check_listen(const struct config *cfg, int test)
 		bad_setting(cfg, "listen", cfg->listen[i].text, strerror(e));
 		bad++;
 	}
-	while (i-- > 0)
-		if (fd[i] != -1)
-			close(fd[i]);
 	return bad;
 }
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import IS_ROOT, Daemon, Runner  # noqa: E402
+from moatlib import IS_ROOT, Daemon, Runner, free_port  # noqa: E402
 
 MODES = (True, False) if IS_ROOT else (False,)
 
@@ -222,6 +222,19 @@ def listen_unusable(root):
         d.settings["listen"] = '["192.0.2.1:%d"]' % d.port
         d.write_conf()
         refused(d, d.conf, "192.0.2.1:%d" % d.port, "assign")
+        # two a start could not both listen on (bound alone, they could)
+        for two in ('"127.0.0.1:%d", "127.0.0.1:%d"',
+                    '"0.0.0.0:%d", "127.0.0.1:%d"'):
+            d.settings["listen"] = "[%s]" % (two % (d.port, d.port))
+            d.write_conf()
+            refused(d, d.conf, '"127.0.0.1:%d": clashes with' % d.port)
+            start_fails(d, "127.0.0.1:%d" % d.port)
+        # two ports on one address are fine
+        d.settings["listen"] = '["127.0.0.1:%d", "127.0.0.1:%d"]' % (
+            d.port, free_port())
+        d.write_conf()
+        p = d.configtest()
+        assert p.returncode == 0, p.stderr
     finally:
         d.stop()
 
