@@ -1,4 +1,4 @@
-/* moatftpd [-f] [-d] [-t] [-c FILE] */
+/* moatftpd [-f] [-d] [-t [-n]] [-c FILE] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
@@ -14,7 +14,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: moatftpd [-dft] [-c file]\n");
+	fprintf(stderr, "usage: moatftpd [-dfnt] [-c file]\n");
 	exit(2);
 }
 
@@ -24,11 +24,11 @@ main(int argc, char *argv[], char *envp[])
 	static struct config	cfg;	/* shared with every child */
 	struct master_opts	o = { MOAT_DEFAULT_CONF, 0, 0 };
 	char			err[1024];
-	int			ch, test = 0;
+	int			ch, test = 0, parse_only = 0;
 
 	bindnow_reexec(argv);
 	setproctitle_init(argc, argv, envp);
-	while ((ch = getopt(argc, argv, "c:dft")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfnt")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.conffile = optarg;
@@ -39,6 +39,9 @@ main(int argc, char *argv[], char *envp[])
 		case 'f':
 			o.foreground = 1;
 			break;
+		case 'n':
+			parse_only = 1;
+			break;
 		case 't':
 			test = 1;
 			break;
@@ -46,13 +49,18 @@ main(int argc, char *argv[], char *envp[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (parse_only && !test))
 		usage();
 	if (config_load(&cfg, o.conffile, err, sizeof(err)) == -1) {
 		fprintf(stderr, "moatftpd: %s\n", err);
 		return 1;
 	}
 	if (test) {
+		/* the start's own checks (but with -n): one line a problem */
+		log_init("moatftpd", LOG_TO_PLAIN, 0);
+		log_setlevel(o.debug ? LOG_LVL_DEBUG : LOG_LVL_WARN);
+		if (!parse_only && master_test(&cfg, &o) != 0)
+			return 1;
 		config_print(&cfg, stdout);
 		fprintf(stderr, "configuration OK\n");
 		return 0;

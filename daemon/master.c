@@ -521,7 +521,7 @@ reload(void)
 
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: keeping the old configuration", err);
-	} else if (config_checks(&ncfg, m.ticket_keys, &juid, &jgid,
+	} else if (config_checks(&ncfg, m.ticket_keys, 0, &juid, &jgid,
 	    &dctx) == -1) {
 		log_warnx("reload: keeping the old configuration");
 	} else if (rebind(&ncfg, nfd) == -1) {
@@ -708,6 +708,36 @@ shutdown_all(void)
 	}
 }
 
+/*
+ * What a start checks before it changes anything (but the pidfile, taken
+ * first), each problem logged on a line of its own: what the configuration
+ * needs, the user db, and the rest of the system. Fills the jail's ids,
+ * the data context and the db; returns the number of problems. test:
+ * moatftpd -t, which runs this alone.
+ */
+static int
+start_prepare(int test)
+{
+	int	bad = 0, dbok;
+
+	if (tls_ticket_keys_new(m.ticket_keys) == -1)
+		fatalx("TLS ticket keys");
+	if (config_checks(m.cfg, m.ticket_keys, test, &m.jail_uid,
+	    &m.jail_gid, &m.data_ctx) == -1)
+		bad++;
+	if (!(dbok = load_users(&m.db) == 0))
+		bad++;
+	return bad + start_checks(m.cfg, dbok ? &m.db : NULL, test);
+}
+
+int
+master_test(struct config *cfg, const struct master_opts *o)
+{
+	m.cfg = cfg;
+	m.opts = o;
+	return start_prepare(1) == 0 ? 0 : 1;
+}
+
 int
 master_main(struct config *cfg, const struct master_opts *o)
 {
@@ -732,10 +762,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 			log_warn("pidfile %s", cfg->pidfile);
 		}
 	}
-	if (tls_ticket_keys_new(m.ticket_keys) == -1)
-		fatalx("TLS ticket keys");
-	if (config_checks(cfg, m.ticket_keys, &m.jail_uid, &m.jail_gid,
-	    &m.data_ctx) == -1)
+	if (start_prepare(0) > 0)
 		return 1;
 	if (root) {
 		log_info("root mode: sessions are chrooted to their homes "
@@ -744,8 +771,6 @@ master_main(struct config *cfg, const struct master_opts *o)
 		log_info("unprivileged mode (uid %ld): sessions are confined "
 		    "by Landlock and openat2(RESOLVE_IN_ROOT), no chroot",
 		    (long)geteuid());
-	if (load_users(&m.db) == -1)
-		return 1;
 	if ((m.ledger = ledger_create((uint32_t)cfg->ledger_slots)) == NULL)
 		fatal("quota ledger");
 	if (scoreboard_path(cfg->pidfile, m.sbpath, sizeof(m.sbpath)) == -1)

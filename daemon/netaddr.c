@@ -43,7 +43,7 @@ addr_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 }
 
 int
-addr_listen(const struct listen_addr *l)
+addr_bind(const struct listen_addr *l)
 {
 	int	fd, one = 1;
 
@@ -55,8 +55,24 @@ addr_listen(const struct listen_addr *l)
 	if (l->ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		    sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&l->ss, l->len) == -1 ||
-	    listen(fd, 511) == -1) {
+	if (bind(fd, (const struct sockaddr *)&l->ss, l->len) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+addr_listen(const struct listen_addr *l)
+{
+	int	fd;
+
+	if ((fd = addr_bind(l)) == -1)
+		return -1;
+	if (listen(fd, 511) == -1) {
 		int saved = errno;
 
 		close(fd);

@@ -10,6 +10,9 @@
 
 /* Bind one listener (nonblocking, CLOEXEC). -1 with errno. */
 int	addr_listen(const struct listen_addr *l);
+/* The same socket, bound but not listening (moatftpd -t closes it at
+ * once: no connection can arrive). -1 with errno. */
+int	addr_bind(const struct listen_addr *l);
 /* "1.2.3.4" or "::1" without port. */
 void	addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 /* 1 if both hold the same IP address (ports ignored). */

@@ -38,7 +38,7 @@ xferlog_open(const char *path)
 		xfd = -1;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0640);
+	fd = open(path, XFERLOG_OPEN_FLAGS, 0640);
 	if (fd == -1) {
 		log_warn("xferlog %s", path);
 		return -1;

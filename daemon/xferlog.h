@@ -6,8 +6,12 @@
 #ifndef MOAT_XFERLOG_H
 #define MOAT_XFERLOG_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <time.h>
+
+/* How the master opens the file (no O_CLOEXEC: the sessions keep it). */
+#define XFERLOG_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW)
 
 struct xferlog_rec {
 	time_t		 when;		/* end of the transfer */

@@ -41,7 +41,7 @@ log_init(const char *ident, int to_stderr, int facility)
 {
 	log_ident = ident;
 	log_stderr = to_stderr;
-	if (!to_stderr)
+	if (to_stderr == LOG_TO_SYSLOG)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 	tzset();
 }
@@ -118,7 +118,10 @@ vlog(int lvl, int pri, const char *fmt, va_list ap)
 		return;
 	}
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_stderr) {
+	if (log_stderr == LOG_TO_PLAIN)
+		fprintf(stderr, "%s: %s%s%s\n", log_ident,
+		    log_tag[0] ? log_tag : "", log_tag[0] ? " " : "", msg);
+	else if (log_stderr) {
 		char		 ts[32];
 		time_t		 now = time(NULL);
 		struct tm	 tm;

@@ -6,7 +6,12 @@
 
 enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-/* ident: program name; to_stderr: foreground; facility: syslog facility. */
+/* Where lines go: log_init's to_stderr. */
+#define LOG_TO_SYSLOG	0
+#define LOG_TO_STDERR	1	/* "time ident[pid]: line" (foreground) */
+#define LOG_TO_PLAIN	2	/* "ident: line", as err(3) (moatftpd -t) */
+
+/* ident: program name; to_stderr: LOG_TO_*; facility: syslog facility. */
 void	log_init(const char *ident, int to_stderr, int facility);
 void	log_setlevel(int level);
 int	log_getlevel(void);

@@ -101,15 +101,21 @@ tls_server_ctx(const struct config *c, const unsigned char *keys, char *err,
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM)
 	    != 1) {
+		/* OpenSSL finds a key of another certificate as it loads */
+		if (ERR_GET_REASON(ERR_peek_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			goto mismatch;
+		}
 		(void)snprintf(err, errlen, "%s: %s", c->tls_key, tls_errstr());
 		goto fail;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		(void)snprintf(err, errlen, "%s does not match %s", c->tls_key,
-		    c->tls_cert);
-		goto fail;
-	}
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		goto mismatch;
 	return ctx;
+mismatch:
+	(void)snprintf(err, errlen, "%s does not match %s", c->tls_key,
+	    c->tls_cert);
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;

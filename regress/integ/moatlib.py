@@ -129,6 +129,12 @@ class Daemon:
         self.passwords[name] = password
         return password
 
+    def configtest(self, *opts):
+        """moatftpd -t (and opts) on this daemon's file, as its user."""
+        return subprocess.run(self._wrap([MOATFTPD, "-t"] + list(opts) +
+                                         ["-c", self.conf]),
+                              capture_output=True, text=True, timeout=60)
+
     def home(self, name):
         return os.path.join(self.home_root, name)
 

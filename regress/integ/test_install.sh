@@ -248,13 +248,14 @@ EOF
 fi
 
 if [ -x "$BUILD/moatftpd" ]; then
-	# The file's values are the compiled-in defaults.
-	"$top/$BUILD/moatftpd" -t -c "$tmp/moatftpd.conf" > "$tmp/t1" 2>&1
+	# The file's values are the compiled-in defaults. -n: the file alone,
+	# not this machine (which has no /etc/moatftpd, say).
+	"$top/$BUILD/moatftpd" -t -n -c "$tmp/moatftpd.conf" > "$tmp/t1" 2>&1
 	echo "exit $?" >> "$tmp/t1"
-	"$top/$BUILD/moatftpd" -t -c "$tmp/uncommented.conf" > "$tmp/t2" 2>&1
+	"$top/$BUILD/moatftpd" -t -n -c "$tmp/uncommented.conf" > "$tmp/t2" 2>&1
 	echo "exit $?" >> "$tmp/t2"
-	check "moatftpd -t accepts conf/moatftpd.conf" grep -qx 'exit 0' "$tmp/t1"
-	check "moatftpd -t accepts it uncommented" grep -qx 'exit 0' "$tmp/t2"
+	check "moatftpd -t -n accepts conf/moatftpd.conf" grep -qx 'exit 0' "$tmp/t1"
+	check "moatftpd -t -n accepts it uncommented" grep -qx 'exit 0' "$tmp/t2"
 	sed -i "s|$tmp/[a-z]*\.conf|FILE|g" "$tmp/t1" "$tmp/t2"
 	same "moatftpd -t: the values in moatftpd.conf are the defaults" \
 	    "$tmp/t1" "$tmp/t2"
