@@ -223,40 +223,52 @@ cmd_retr(struct session *s, const char *arg)
  * The one write path of uploads: charge the quota for what the file grows
  * by, then write. Bytes written over bytes the file already has (a resume,
  * or another session writing the same file) cost nothing: the quota is
- * the sum of the files' sizes.
+ * the sum of the files' sizes. An append (fd opened O_APPEND) always grows
+ * the file by what it writes, wherever its end is by then; *off then only
+ * counts the bytes.
  */
 static int
-store_write(struct session *s, int fd, const char *buf, size_t n,
-    uint64_t *off)
+store_write(struct session *s, int fd, int append, const char *buf,
+    size_t n, uint64_t *off)
 {
 	struct stat	st;
-	uint64_t	grow, before, grew;
+	uint64_t	grow, before, grew, done = 0;
 	ssize_t		w;
 
 	if (fstat(fd, &st) == -1)
 		return -1;
 	before = (uint64_t)st.st_size;
-	grow = *off + n > before ? *off + n - before : 0;
+	if (append)
+		grow = n;
+	else
+		grow = *off + n > before ? *off + n - before : 0;
 	if (grow > 0 && quota_reserve(s, grow) == -1) {
 		errno = EDQUOT;
 		return -1;
 	}
 	while (n > 0) {
-		w = pwrite(fd, buf, n, (off_t)*off);
+		if (append)
+			w = write(fd, buf, n);
+		else
+			w = pwrite(fd, buf, n, (off_t)*off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			int saved = errno;
 
 			/* give back what the file did not grow by */
-			grew = fstat(fd, &st) == 0 &&
-			    (uint64_t)st.st_size > before ?
-			    (uint64_t)st.st_size - before : 0;
+			if (append)
+				grew = done;
+			else
+				grew = fstat(fd, &st) == 0 &&
+				    (uint64_t)st.st_size > before ?
+				    (uint64_t)st.st_size - before : 0;
 			if (grow > grew)
 				quota_release(s, grow - grew);
 			errno = w == 0 ? ENOSPC : saved;
 			return -1;
 		}
+		done += (uint64_t)w;
 		buf += w;
 		n -= (size_t)w;
 		*off += (uint64_t)w;
@@ -322,7 +334,11 @@ store_open(struct session *s, const char *path, enum store_how how,
 		}
 		return -1;
 	}
-	if ((fd = xfer_open(s, path, O_WRONLY, 0, &st)) == -1) {
+	/* an append goes to the end the file has when each block is
+	 * written, not the one it had at the start: another session may
+	 * append meanwhile */
+	if ((fd = xfer_open(s, path, O_WRONLY | (how == STORE_APPEND ?
+	    O_APPEND : 0), 0, &st)) == -1) {
 		if (errno != ENOENT)
 			return -1;
 		/* no file (or a dangling link): made later; a restart
@@ -351,10 +367,12 @@ store_open(struct session *s, const char *path, enum store_how how,
 /* The data connection is up: make the file store_open left for later (or
  * open it, if another session made it meanwhile). */
 static int
-store_create(struct session *s, const char *path, uint64_t *off)
+store_create(struct session *s, const char *path, enum store_how how,
+    uint64_t *off)
 {
 	*off = 0;
-	return xfer_open(s, path, O_WRONLY | O_CREAT, 0644, NULL);
+	return xfer_open(s, path, O_WRONLY | O_CREAT | (how == STORE_APPEND ?
+	    O_APPEND : 0), 0644, NULL);
 }
 
 /*
@@ -434,7 +452,8 @@ do_store(struct session *s, const char *arg, enum store_how how)
 			close(fd);
 		return;
 	}
-	if (fd == STORE_LATER && (fd = store_create(s, path, &off)) == -1) {
+	if (fd == STORE_LATER &&
+	    (fd = store_create(s, path, how, &off)) == -1) {
 		werr = errno;
 		data_close(s, &dc);
 		fs_reply_errno(s, werr);
@@ -462,7 +481,8 @@ do_store(struct session *s, const char *arg, enum store_how how)
 					xbuf[o++] = xbuf[i];
 			r = o;
 		}
-		if (store_write(s, fd, xbuf, (size_t)r, &off) == -1) {
+		if (store_write(s, fd, how == STORE_APPEND, xbuf, (size_t)r,
+		    &off) == -1) {
 			werr = errno;
 			break;
 		}
