@@ -225,11 +225,14 @@ cmd_retr(struct session *s, const char *arg)
  * or another session writing the same file) cost nothing: the quota is
  * the sum of the files' sizes. An append (fd opened O_APPEND) always grows
  * the file by what it writes, wherever its end is by then; *off then only
- * counts the bytes.
+ * counts the bytes. What the file grew by after it left the home (DELE, or
+ * RNTO over it, in another session, which gave back its size then) is
+ * added to *gone: it stays charged while the upload holds the file open
+ * (the disk keeps it), and is given back once the file is closed.
  */
 static int
 store_write(struct session *s, int fd, int append, const char *buf,
-    size_t n, uint64_t *off)
+    size_t n, uint64_t *off, uint64_t *gone)
 {
 	struct stat	st;
 	uint64_t	grow, before, grew, done = 0;
@@ -272,6 +275,12 @@ store_write(struct session *s, int fd, int append, const char *buf,
 		buf += w;
 		n -= (size_t)w;
 		*off += (uint64_t)w;
+	}
+	if (grow > 0) {
+		if (fstat(fd, &st) == -1)
+			return -1;
+		if (st.st_nlink == 0)
+			*gone += grow;
 	}
 	return 0;
 }
@@ -404,7 +413,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	struct dataconn	 dc;
 	char		 path[MOAT_PATH_MAX], uname[MOAT_PATH_MAX] = "";
 	char		 msg[MOAT_PATH_MAX + 64];
-	uint64_t	 off = s->rest, start, used, limit, freeb;
+	uint64_t	 off = s->rest, start, used, limit, freeb, gone = 0;
 	struct digest	*dg;
 	ssize_t		 r = 0;
 	int		 fd, werr = 0;
@@ -482,7 +491,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 			r = o;
 		}
 		if (store_write(s, fd, how == STORE_APPEND, xbuf, (size_t)r,
-		    &off) == -1) {
+		    &off, &gone) == -1) {
 			werr = errno;
 			break;
 		}
@@ -491,6 +500,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	}
 	hash_store_end(s, fd, dg, !dc.aborted && werr == 0 && r == 0);
 	close(fd);
+	quota_release(s, gone);		/* no file holds it now */
 	xfer_end(s, path, 1, off - start, !dc.aborted && werr == 0 && r == 0);
 	s->bytes_in += off - start;
 	data_close(s, &dc);

@@ -346,6 +346,42 @@ def t_same_file_twice():
         d.stop()
 
 
+def t_gone_while_written():
+    """A file deleted (DELE) or replaced (RNTO over it) by another session
+    while an upload still writes it: what the upload wrote after it left
+    the home is given back once the upload ends (it stayed charged for a
+    file that no longer exists, until every session of the account was
+    gone)."""
+    d = Daemon(users={"alice": "10M"}).start()
+    try:
+        a, b = Ctl(d), d.ftp()
+        for how in ("DELE", "RNTO"):
+            ca = socket.create_connection(a.pasv(), 15)
+            code, text = a.cmd("STOR x")
+            assert code == 150, text
+            ca.sendall(b"A" * 512 * KiB)
+            wait_for(lambda: site_quota(b)["used"] == 512 * KiB, 5,
+                     "the first half to be written")
+            if how == "DELE":
+                b.delete("x")
+            else:
+                r = stor(b, "y", b"y" * 1000)
+                assert r.startswith("226"), r
+                b.rename("y", "x")
+            ca.sendall(b"A" * 512 * KiB)
+            ca.close()
+            code, text = a.resp()
+            assert code == 226, text
+            q = check_quota(b, d, 10 * MiB)
+            assert q["used"] == (0 if how == "DELE" else 1000), (how, q)
+            for n in os.listdir(d.home("alice")):
+                b.delete(n)
+        a.close()
+        b.quit()
+    finally:
+        d.stop()
+
+
 def t_ledger_reuse():
     """ledger_slots=16: idle entries are reused; 16 live accounts fill it."""
     names = ["u%02d" % i for i in range(20)]
@@ -456,6 +492,7 @@ r.run(t_concurrent, False)
 r.run(t_concurrent, True)
 r.run(t_stale_login)
 r.run(t_same_file_twice)
+r.run(t_gone_while_written)
 r.run(t_ledger_reuse)
 r.run(t_adm_partition)
 r.done()
