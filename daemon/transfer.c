@@ -220,6 +220,38 @@ cmd_retr(struct session *s, const char *arg)
 }
 
 /*
+ * The writers of one file (uploads in several sessions, the cut of an
+ * overwrite) take turns, one write at a time: the size a write is charged
+ * against must not change under it (two writes that both took the size
+ * before the other landed were both charged the same growth).
+ */
+static int
+size_lock(int fd, short type)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SIZE_LOCK_OFF;
+	fl.l_len = 1;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static void
+size_unlock(int fd)
+{
+	int	saved = errno;
+
+	if (size_lock(fd, F_UNLCK) == -1)
+		log_warn("%s", __func__);
+	errno = saved;
+}
+
+/*
  * The one write path of uploads: charge the quota for what the file grows
  * by, then write. Bytes written over bytes the file already has (a resume,
  * or another session writing the same file) cost nothing: the quota is
@@ -237,9 +269,12 @@ store_write(struct session *s, int fd, int append, const char *buf,
 	struct stat	st;
 	uint64_t	grow, before, grew, done = 0;
 	ssize_t		w;
+	int		rv = -1;
 
-	if (fstat(fd, &st) == -1)
+	if (size_lock(fd, F_WRLCK) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1)
+		goto out;
 	before = (uint64_t)st.st_size;
 	if (append)
 		grow = n;
@@ -247,7 +282,7 @@ store_write(struct session *s, int fd, int append, const char *buf,
 		grow = *off + n > before ? *off + n - before : 0;
 	if (grow > 0 && quota_reserve(s, grow) == -1) {
 		errno = EDQUOT;
-		return -1;
+		goto out;
 	}
 	while (n > 0) {
 		if (append)
@@ -269,7 +304,7 @@ store_write(struct session *s, int fd, int append, const char *buf,
 			if (grow > grew)
 				quota_release(s, grow - grew);
 			errno = w == 0 ? ENOSPC : saved;
-			return -1;
+			goto out;
 		}
 		done += (uint64_t)w;
 		buf += w;
@@ -278,11 +313,14 @@ store_write(struct session *s, int fd, int append, const char *buf,
 	}
 	if (grow > 0) {
 		if (fstat(fd, &st) == -1)
-			return -1;
+			goto out;
 		if (st.st_nlink == 0)
 			*gone += grow;
 	}
-	return 0;
+	rv = 0;
+ out:
+	size_unlock(fd);
+	return rv;
 }
 
 /* STOU made its file (a fresh unique name) and then failed before any
@@ -393,18 +431,24 @@ static int
 store_cut(struct session *s, int fd, uint64_t off)
 {
 	struct stat	st;
+	int		rv = -1;
 
-	if (fstat(fd, &st) == -1)
+	if (size_lock(fd, F_WRLCK) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1)
+		goto out;
 	/* Nothing to cut, no ftruncate: on ext4 a truncate to 0 (even of an
 	 * empty file) makes close() write the whole file back in our time
 	 * (auto_da_alloc), which cost a fresh 1 GiB STOR about a third. */
-	if ((uint64_t)st.st_size <= off)
-		return 0;
-	if (ftruncate(fd, (off_t)off) == -1)
-		return -1;
-	quota_release(s, (uint64_t)st.st_size - off);
-	return 0;
+	if ((uint64_t)st.st_size > off) {
+		if (ftruncate(fd, (off_t)off) == -1)
+			goto out;
+		quota_release(s, (uint64_t)st.st_size - off);
+	}
+	rv = 0;
+ out:
+	size_unlock(fd);
+	return rv;
 }
 
 static void
