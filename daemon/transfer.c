@@ -443,7 +443,10 @@ store_cut(struct session *s, int fd, uint64_t off)
 	if ((uint64_t)st.st_size > off) {
 		if (ftruncate(fd, (off_t)off) == -1)
 			goto out;
-		quota_release(s, (uint64_t)st.st_size - off);
+		/* a file that left the home (DELE, or RNTO over it, in
+		 * another session) gave its size back then */
+		if (st.st_nlink > 0)
+			quota_release(s, (uint64_t)st.st_size - off);
 	}
 	rv = 0;
  out:

@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from moatlib import Daemon, Runner  # noqa: E402
+from moatlib import Daemon, Runner, put_file  # noqa: E402
 from ftpraw import Ctl  # noqa: E402
 
 KiB = 1024
@@ -388,6 +388,35 @@ def t_same_file_together():
         d.stop()
 
 
+def t_overwrite_after_dele():
+    """A STOR over a file that another session deletes before the data
+    connection comes: the deleted file's size was given back by DELE, and
+    the cut of the overwrite gave it back a second time (the ledger fell
+    below what the other files hold, and that much more could be
+    stored)."""
+    d = Daemon(users={"alice": "10M"}).start()
+    try:
+        put_file(d, "keep", 300 * KiB, 1)
+        put_file(d, "x", 500 * KiB, 2)
+        a, b = Ctl(d), d.ftp()
+        check_quota(b, d, 10 * MiB)
+        addr = a.pasv()
+        code, text = a.cmd("STOR x")
+        assert code == 150, text
+        b.delete("x")
+        conn = socket.create_connection(addr, 15)
+        conn.sendall(b"q" * 10)
+        conn.close()
+        code, text = a.resp()
+        assert code == 226, text
+        q = check_quota(b, d, 10 * MiB)
+        assert q["used"] == 300 * KiB, q
+        a.close()
+        b.quit()
+    finally:
+        d.stop()
+
+
 def t_gone_while_written():
     """A file deleted (DELE) or replaced (RNTO over it) by another session
     while an upload still writes it: what the upload wrote after it left
@@ -536,6 +565,7 @@ r.run(t_stale_login)
 r.run(t_same_file_twice)
 r.run(t_same_file_together)
 r.run(t_gone_while_written)
+r.run(t_overwrite_after_dele)
 r.run(t_ledger_reuse)
 r.run(t_adm_partition)
 r.done()
