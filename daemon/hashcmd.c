@@ -116,7 +116,7 @@ hash_go_on(void *arg)
 	return !data_check_control(s, &dc);
 }
 
-/* An open-file-description lock on the whole file, not waiting. */
+/* The digest's open-file-description lock (HASH_LOCK_OFF), not waiting. */
 static int
 file_lock(int fd, short type)
 {
@@ -125,6 +125,8 @@ file_lock(int fd, short type)
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
+	fl.l_start = HASH_LOCK_OFF;
+	fl.l_len = 1;
 	return fcntl(fd, F_OFD_SETLK, &fl);
 }
 

@@ -4,9 +4,20 @@
 
 #include <sys/stat.h>
 
+#include <stdint.h>
+
 #include "daemon/session.h"
 
 #define HASH_XATTR	"user.moatftp."	/* + "md5", "sha1", "sha256", ... */
+
+/*
+ * Open-file-description locks of one byte each, far past any data, so
+ * that neither stands in the other's way: the digest's (an upload alone on
+ * its file, hashcmd.c) and the size's (the writers of one file take turns
+ * to charge the quota what it grows by, transfer.c).
+ */
+#define HASH_LOCK_OFF	((off_t)(INT64_MAX - 1))
+#define SIZE_LOCK_OFF	((off_t)(INT64_MAX - 2))
 
 struct digest;
 

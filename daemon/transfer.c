@@ -220,48 +220,107 @@ cmd_retr(struct session *s, const char *arg)
 }
 
 /*
+ * The writers of one file (uploads in several sessions, the cut of an
+ * overwrite) take turns, one write at a time: the size a write is charged
+ * against must not change under it (two writes that both took the size
+ * before the other landed were both charged the same growth).
+ */
+static int
+size_lock(int fd, short type)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SIZE_LOCK_OFF;
+	fl.l_len = 1;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static void
+size_unlock(int fd)
+{
+	int	saved = errno;
+
+	if (size_lock(fd, F_UNLCK) == -1)
+		log_warn("%s", __func__);
+	errno = saved;
+}
+
+/*
  * The one write path of uploads: charge the quota for what the file grows
  * by, then write. Bytes written over bytes the file already has (a resume,
  * or another session writing the same file) cost nothing: the quota is
- * the sum of the files' sizes.
+ * the sum of the files' sizes. An append (fd opened O_APPEND) always grows
+ * the file by what it writes, wherever its end is by then; *off then only
+ * counts the bytes. What the file grew by after it left the home (DELE, or
+ * RNTO over it, in another session, which gave back its size then) is
+ * added to *gone: it stays charged while the upload holds the file open
+ * (the disk keeps it), and is given back once the file is closed.
  */
 static int
-store_write(struct session *s, int fd, const char *buf, size_t n,
-    uint64_t *off)
+store_write(struct session *s, int fd, int append, const char *buf,
+    size_t n, uint64_t *off, uint64_t *gone)
 {
 	struct stat	st;
-	uint64_t	grow, before, grew;
+	uint64_t	grow, before, grew, done = 0;
 	ssize_t		w;
+	int		rv = -1;
 
-	if (fstat(fd, &st) == -1)
+	if (size_lock(fd, F_WRLCK) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1)
+		goto out;
 	before = (uint64_t)st.st_size;
-	grow = *off + n > before ? *off + n - before : 0;
+	if (append)
+		grow = n;
+	else
+		grow = *off + n > before ? *off + n - before : 0;
 	if (grow > 0 && quota_reserve(s, grow) == -1) {
 		errno = EDQUOT;
-		return -1;
+		goto out;
 	}
 	while (n > 0) {
-		w = pwrite(fd, buf, n, (off_t)*off);
+		if (append)
+			w = write(fd, buf, n);
+		else
+			w = pwrite(fd, buf, n, (off_t)*off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			int saved = errno;
 
 			/* give back what the file did not grow by */
-			grew = fstat(fd, &st) == 0 &&
-			    (uint64_t)st.st_size > before ?
-			    (uint64_t)st.st_size - before : 0;
+			if (append)
+				grew = done;
+			else
+				grew = fstat(fd, &st) == 0 &&
+				    (uint64_t)st.st_size > before ?
+				    (uint64_t)st.st_size - before : 0;
 			if (grow > grew)
 				quota_release(s, grow - grew);
 			errno = w == 0 ? ENOSPC : saved;
-			return -1;
+			goto out;
 		}
+		done += (uint64_t)w;
 		buf += w;
 		n -= (size_t)w;
 		*off += (uint64_t)w;
 	}
-	return 0;
+	if (grow > 0) {
+		if (fstat(fd, &st) == -1)
+			goto out;
+		if (st.st_nlink == 0)
+			*gone += grow;
+	}
+	rv = 0;
+ out:
+	size_unlock(fd);
+	return rv;
 }
 
 /* STOU made its file (a fresh unique name) and then failed before any
@@ -322,7 +381,11 @@ store_open(struct session *s, const char *path, enum store_how how,
 		}
 		return -1;
 	}
-	if ((fd = xfer_open(s, path, O_WRONLY, 0, &st)) == -1) {
+	/* an append goes to the end the file has when each block is
+	 * written, not the one it had at the start: another session may
+	 * append meanwhile */
+	if ((fd = xfer_open(s, path, O_WRONLY | (how == STORE_APPEND ?
+	    O_APPEND : 0), 0, &st)) == -1) {
 		if (errno != ENOENT)
 			return -1;
 		/* no file (or a dangling link): made later; a restart
@@ -351,10 +414,12 @@ store_open(struct session *s, const char *path, enum store_how how,
 /* The data connection is up: make the file store_open left for later (or
  * open it, if another session made it meanwhile). */
 static int
-store_create(struct session *s, const char *path, uint64_t *off)
+store_create(struct session *s, const char *path, enum store_how how,
+    uint64_t *off)
 {
 	*off = 0;
-	return xfer_open(s, path, O_WRONLY | O_CREAT, 0644, NULL);
+	return xfer_open(s, path, O_WRONLY | O_CREAT | (how == STORE_APPEND ?
+	    O_APPEND : 0), 0644, NULL);
 }
 
 /*
@@ -366,18 +431,27 @@ static int
 store_cut(struct session *s, int fd, uint64_t off)
 {
 	struct stat	st;
+	int		rv = -1;
 
-	if (fstat(fd, &st) == -1)
+	if (size_lock(fd, F_WRLCK) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1)
+		goto out;
 	/* Nothing to cut, no ftruncate: on ext4 a truncate to 0 (even of an
 	 * empty file) makes close() write the whole file back in our time
 	 * (auto_da_alloc), which cost a fresh 1 GiB STOR about a third. */
-	if ((uint64_t)st.st_size <= off)
-		return 0;
-	if (ftruncate(fd, (off_t)off) == -1)
-		return -1;
-	quota_release(s, (uint64_t)st.st_size - off);
-	return 0;
+	if ((uint64_t)st.st_size > off) {
+		if (ftruncate(fd, (off_t)off) == -1)
+			goto out;
+		/* a file that left the home (DELE, or RNTO over it, in
+		 * another session) gave its size back then */
+		if (st.st_nlink > 0)
+			quota_release(s, (uint64_t)st.st_size - off);
+	}
+	rv = 0;
+ out:
+	size_unlock(fd);
+	return rv;
 }
 
 static void
@@ -386,7 +460,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	struct dataconn	 dc;
 	char		 path[MOAT_PATH_MAX], uname[MOAT_PATH_MAX] = "";
 	char		 msg[MOAT_PATH_MAX + 64];
-	uint64_t	 off = s->rest, start, used, limit, freeb;
+	uint64_t	 off = s->rest, start, used, limit, freeb, gone = 0;
 	struct digest	*dg;
 	ssize_t		 r = 0;
 	int		 fd, werr = 0;
@@ -434,7 +508,8 @@ do_store(struct session *s, const char *arg, enum store_how how)
 			close(fd);
 		return;
 	}
-	if (fd == STORE_LATER && (fd = store_create(s, path, &off)) == -1) {
+	if (fd == STORE_LATER &&
+	    (fd = store_create(s, path, how, &off)) == -1) {
 		werr = errno;
 		data_close(s, &dc);
 		fs_reply_errno(s, werr);
@@ -462,7 +537,8 @@ do_store(struct session *s, const char *arg, enum store_how how)
 					xbuf[o++] = xbuf[i];
 			r = o;
 		}
-		if (store_write(s, fd, xbuf, (size_t)r, &off) == -1) {
+		if (store_write(s, fd, how == STORE_APPEND, xbuf, (size_t)r,
+		    &off, &gone) == -1) {
 			werr = errno;
 			break;
 		}
@@ -471,6 +547,7 @@ do_store(struct session *s, const char *arg, enum store_how how)
 	}
 	hash_store_end(s, fd, dg, !dc.aborted && werr == 0 && r == 0);
 	close(fd);
+	quota_release(s, gone);		/* no file holds it now */
 	xfer_end(s, path, 1, off - start, !dc.aborted && werr == 0 && r == 0);
 	s->bytes_in += off - start;
 	data_close(s, &dc);

@@ -379,6 +379,28 @@ def t_upload_race_keeps_file(d):
     b.quit()
 
 
+def t_appe_together(d):
+    """Two sessions appending to one file at once both land at its end:
+    the second APPE took the size at its start as its offset and wrote
+    over the first one's data."""
+    put_file(d, "log.txt", 0, 0)
+    a, b = Ctl(d), Ctl(d)
+    ca = socket.create_connection(a.pasv(), 15)
+    a.expect("APPE log.txt", 150)
+    cb = socket.create_connection(b.pasv(), 15)
+    b.expect("APPE log.txt", 150)
+    ca.sendall(b"A" * 1000)
+    ca.close()
+    assert a.resp()[0] == 226
+    cb.sendall(b"B" * 1000)
+    cb.close()
+    assert b.resp()[0] == 226
+    with open(os.path.join(d.home("alice"), "log.txt"), "rb") as f:
+        assert f.read() == b"A" * 1000 + b"B" * 1000
+    a.close()
+    b.close()
+
+
 def xferlog_last(d):
     with open(os.path.join(d.dir, "xferlog")) as f:
         return f.read().splitlines()[-1].split()
@@ -478,6 +500,7 @@ def main():
                                  (t_resume_retr, ()),
                                  (t_resume_stor, ("REST",)),
                                  (t_resume_stor, ("APPE",)),
+                                 (t_appe_together, ()),
                                  (t_abor, (False,)), (t_abor, (True,)),
                                  (t_stat_noop_during, ()), (t_fifo, ()),
                                  (t_rest_cleared, ()),
