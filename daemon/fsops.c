@@ -277,12 +277,58 @@ cmd_rmd(struct session *s, const char *arg)
 	reply(s, 250, "Directory removed.");
 }
 
+/*
+ * Stat base (in pfd) for DELE or RNTO over it, which give its size back
+ * to the quota. A regular file we can read is opened and its size lock
+ * held (quota_size_lock) from the stat until size_drop, so that no
+ * upload's write lands between the size given back and the unlink or
+ * rename. Returns the held descriptor, or -1 when there is none: not a
+ * regular file, not readable (then st is only the name's stat, as before
+ * this lock existed), or the stat failed (*err set, st not filled).
+ */
+static int
+size_hold(int pfd, const char *base, struct stat *st, int *err)
+{
+	struct stat	nst;
+	int		fd;
+
+	*err = 0;
+	fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1 && (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+	    quota_size_lock(fd, F_RDLCK) == -1)) {
+		close(fd);
+		fd = -1;
+	}
+	/* the name, now: still the file we hold? */
+	if (fstatat(pfd, base, &nst, AT_SYMLINK_NOFOLLOW) == -1) {
+		*err = errno;
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (fd != -1 && (fstat(fd, st) == -1 || nst.st_dev != st->st_dev ||
+	    nst.st_ino != st->st_ino)) {
+		close(fd);		/* closing drops the lock */
+		fd = -1;
+	}
+	if (fd == -1)
+		*st = nst;
+	return fd;
+}
+
+static void
+size_drop(int fd)
+{
+	if (fd != -1)
+		close(fd);		/* closing drops the lock */
+}
+
 void
 cmd_dele(struct session *s, const char *arg)
 {
 	char		path[MOAT_PATH_MAX], base[NAME_MAX + 1];
 	struct stat	st;
-	int		pfd, err;
+	int		pfd, lfd, err;
 
 	if (fs_path(s, arg, path, sizeof(path)) == -1)
 		return;
@@ -292,8 +338,10 @@ cmd_dele(struct session *s, const char *arg)
 	}
 	if ((pfd = parent_of(s, path, base, sizeof(base))) == -1)
 		return;
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if ((lfd = size_hold(pfd, base, &st, &err)) == -1 && err != 0) {
+		errno = err;
 		goto fail;
+	}
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
 		goto fail;
@@ -303,11 +351,13 @@ cmd_dele(struct session *s, const char *arg)
 	close(pfd);
 	if (S_ISREG(st.st_mode) && st.st_size > 0)
 		quota_release(s, (uint64_t)st.st_size);
+	size_drop(lfd);
 	log_path("delete", path);
 	reply(s, 250, "File deleted.");
 	return;
  fail:
 	err = errno;
+	size_drop(lfd);
 	close(pfd);
 	fs_reply_errno(s, err);
 }
@@ -343,7 +393,7 @@ cmd_rnto(struct session *s, const char *arg)
 	char		from[MOAT_PATH_MAX], to[MOAT_PATH_MAX];
 	char		b1[NAME_MAX + 1], b2[NAME_MAX + 1];
 	struct stat	sst, dst;
-	int		p1 = -1, p2 = -1, err, replaced = 0;
+	int		p1 = -1, p2 = -1, lfd = -1, err, replaced = 0;
 
 	if (s->rnfr[0] == '\0') {
 		reply(s, 503, "RNFR required first.");
@@ -367,22 +417,25 @@ cmd_rnto(struct session *s, const char *arg)
 	if (fstatat(p1, b1, &sst, AT_SYMLINK_NOFOLLOW) == -1)
 		goto fail;
 	/* A regular file replaced by the rename leaves the quota. */
-	if (fstatat(p2, b2, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(dst.st_mode) && dst.st_nlink == 1 &&
-	    (dst.st_dev != sst.st_dev || dst.st_ino != sst.st_ino))
-		replaced = 1;
+	if ((lfd = size_hold(p2, b2, &dst, &err)) != -1 || err == 0) {
+		if (S_ISREG(dst.st_mode) && dst.st_nlink == 1 &&
+		    (dst.st_dev != sst.st_dev || dst.st_ino != sst.st_ino))
+			replaced = 1;
+	}
 	if (renameat(p1, b1, p2, b2) == -1)
 		goto fail;
 	close(p1);
 	close(p2);
 	if (replaced && dst.st_size > 0)
 		quota_release(s, (uint64_t)dst.st_size);
+	size_drop(lfd);
 	log_path("rename from", from);
 	log_path("rename to", to);
 	reply(s, 250, "Rename successful.");
 	return;
  fail:
 	err = errno;
+	size_drop(lfd);
 	close(p1);
 	close(p2);
 	fs_reply_errno(s, err);

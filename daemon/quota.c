@@ -2,15 +2,51 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "daemon/hashcmd.h"
 #include "daemon/quota.h"
 #include "daemon/session.h"
 #include "shared/ledger.h"
 #include "shared/log.h"
 
 static uint64_t	walk_total;
+
+/*
+ * The writers of one file (uploads in several sessions, the cut of an
+ * overwrite) take turns, one write at a time: the size a write is charged
+ * against must not change under it (two writes that both took the size
+ * before the other landed were both charged the same growth).
+ */
+int
+quota_size_lock(int fd, short type)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SIZE_LOCK_OFF;
+	fl.l_len = 1;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+void
+quota_size_unlock(int fd)
+{
+	int	saved = errno;
+
+	if (quota_size_lock(fd, F_UNLCK) == -1)
+		log_warn("%s", __func__);
+	errno = saved;
+}
 
 static int
 walk_one(const char *path, const struct stat *st, int flag, struct FTW *f)

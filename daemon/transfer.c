@@ -220,38 +220,6 @@ cmd_retr(struct session *s, const char *arg)
 }
 
 /*
- * The writers of one file (uploads in several sessions, the cut of an
- * overwrite) take turns, one write at a time: the size a write is charged
- * against must not change under it (two writes that both took the size
- * before the other landed were both charged the same growth).
- */
-static int
-size_lock(int fd, short type)
-{
-	struct flock	fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = SIZE_LOCK_OFF;
-	fl.l_len = 1;
-	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
-}
-
-static void
-size_unlock(int fd)
-{
-	int	saved = errno;
-
-	if (size_lock(fd, F_UNLCK) == -1)
-		log_warn("%s", __func__);
-	errno = saved;
-}
-
-/*
  * The one write path of uploads: charge the quota for what the file grows
  * by, then write. Bytes written over bytes the file already has (a resume,
  * or another session writing the same file) cost nothing: the quota is
@@ -271,7 +239,7 @@ store_write(struct session *s, int fd, int append, const char *buf,
 	ssize_t		w;
 	int		rv = -1;
 
-	if (size_lock(fd, F_WRLCK) == -1)
+	if (quota_size_lock(fd, F_WRLCK) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
 		goto out;
@@ -319,7 +287,7 @@ store_write(struct session *s, int fd, int append, const char *buf,
 	}
 	rv = 0;
  out:
-	size_unlock(fd);
+	quota_size_unlock(fd);
 	return rv;
 }
 
@@ -433,7 +401,7 @@ store_cut(struct session *s, int fd, uint64_t off)
 	struct stat	st;
 	int		rv = -1;
 
-	if (size_lock(fd, F_WRLCK) == -1)
+	if (quota_size_lock(fd, F_WRLCK) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
 		goto out;
@@ -450,7 +418,7 @@ store_cut(struct session *s, int fd, uint64_t off)
 	}
 	rv = 0;
  out:
-	size_unlock(fd);
+	quota_size_unlock(fd);
 	return rv;
 }
 

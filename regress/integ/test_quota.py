@@ -453,6 +453,56 @@ def t_gone_while_written():
         d.stop()
 
 
+def t_dele_during_writes():
+    """DELE and RNTO over a file while another session's upload writes
+    it, block after block: the size they give back and the unlink or
+    rename happen under the file's size lock, so no write lands between
+    the two (its growth stayed charged, for a file that no longer
+    existed). A race: many DELE and RNTO during each of 12 uploads."""
+    d = Daemon(users={"alice": "200M"}).start()
+    try:
+        a, b, f = Ctl(d), Ctl(d), d.ftp()
+        assert stor(f, "y", b"").startswith("226")
+        for i in range(12):
+            conn = socket.create_connection(a.pasv(), 15)
+            code, text = a.cmd("STOR x")
+            assert code == 150, text
+            stop = threading.Event()
+
+            def send():
+                for _ in range(256):
+                    conn.sendall(b"w" * 16 * KiB)
+                stop.set()
+                conn.close()
+            t = threading.Thread(target=send)
+            t.start()
+            n = 0
+            while not stop.is_set() and n < 2000:
+                if i % 2 == 0:
+                    b.cmd("DELE x")
+                else:
+                    b.cmd("RNFR y")
+                    b.cmd("RNTO x")
+                    b.cmd("RNFR x")
+                    b.cmd("RNTO y")
+                n += 1
+            t.join(60)
+            assert not t.is_alive(), "the upload hung"
+            code, text = a.resp()
+            assert code == 226, text
+            q = check_quota(f, d, 200 * MiB)
+            assert q["used"] == disk_usage(d), (i, q, disk_usage(d))
+        for n in os.listdir(d.home("alice")):
+            f.delete(n)
+        q = check_quota(f, d, 200 * MiB)
+        assert q["used"] == 0, q
+        f.quit()
+        a.close()
+        b.close()
+    finally:
+        d.stop()
+
+
 def t_ledger_reuse():
     """ledger_slots=16: idle entries are reused; 16 live accounts fill it."""
     names = ["u%02d" % i for i in range(20)]
@@ -566,6 +616,7 @@ r.run(t_same_file_twice)
 r.run(t_same_file_together)
 r.run(t_gone_while_written)
 r.run(t_overwrite_after_dele)
+r.run(t_dele_during_writes)
 r.run(t_ledger_reuse)
 r.run(t_adm_partition)
 r.done()
