@@ -498,6 +498,12 @@ session_main(struct session_args *a)
 	if (s->data_ctx != NULL && s->tls &&
 	    tls_require_token(s->data_ctx, a->tls_token) == -1)
 		fatalx("TLS ticket check: %s", tls_errstr());
+	/* the control session: a TLS 1.2 client without tickets resumes
+	 * it by session ID */
+	if (s->data_ctx != NULL && s->tls && a->ntls_sess > 0 &&
+	    tls_import_session(s->data_ctx, a->tls_sess, a->ntls_sess) == -1)
+		log_warnx("TLS session of the control not kept: %s",
+		    tls_errstr());
 	s->relayfd = a->relayfd;
 	s->ledger = a->ledger;
 	s->slot = a->slot;
