@@ -335,7 +335,8 @@ jail_feat(struct jail *j, const char *arg)
 	size_t	n;
 
 	(void)arg;
-	n = ftp_feat(buf, sizeof(buf), j->ctx != NULL, DIGEST_SHA256);
+	n = ftp_feat(buf, sizeof(buf), j->ctx != NULL, DIGEST_SHA256,
+	    MLST_ALL);
 	if (ftpio_write(&j->io, buf, n) == -1)
 		jail_exit(j, 0, NULL);
 }
