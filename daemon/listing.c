@@ -26,6 +26,7 @@
 #include "daemon/listing.h"
 #include "daemon/session.h"
 #include "daemon/vpath.h"
+#include "shared/feat.h"
 
 #define LS_OUTBUF	(64 * 1024)
 #define SIX_MONTHS	((time_t)(365.2425 * 24 * 3600 / 2))
@@ -279,6 +280,30 @@ listing_fmt_facts(char *buf, size_t len, const struct stat *st,
 	return n;
 }
 
+/*
+ * Keep only the facts OPTS MLST selected: "f=v;f=v; name" in place (a fact
+ * value holds neither ';' nor ' '). Returns the new length.
+ */
+static int
+facts_select(char *line, int n, unsigned int mask)
+{
+	char	*r = line, *w = line, *end;
+	size_t	 tl;
+
+	if (mask == MLST_ALL)
+		return n;
+	while (*r != ' ' && (end = strchr(r, ';')) != NULL) {
+		tl = (size_t)(end - r) + 1;
+		if (mlst_bit(r, strcspn(r, "=;")) & mask) {
+			memmove(w, r, tl);
+			w += tl;
+		}
+		r += tl;
+	}
+	memmove(w, r, strlen(r) + 1);
+	return n - (int)(r - w);
+}
+
 /* ---- the handlers ---------------------------------------------------- */
 
 static int
@@ -313,9 +338,13 @@ fmt_nlst(struct lsctx *c, int dirfd, const char *name, const struct stat *st)
 static int
 fmt_mlsd(struct lsctx *c, int dirfd, const char *name, const struct stat *st)
 {
+	int	n;
+
 	(void)dirfd;
-	return listing_fmt_facts(c->line, sizeof(c->line), st, name, &c->who,
-	    c->parent_w);
+	if ((n = listing_fmt_facts(c->line, sizeof(c->line), st, name,
+	    &c->who, c->parent_w)) < 0)
+		return n;
+	return facts_select(c->line, n, c->s->mlst);
 }
 
 static int
@@ -534,11 +563,12 @@ cmd_mlst(struct session *s, const char *arg)
 		return;
 	}
 	close(fd);
-	if (listing_fmt_facts(facts, sizeof(facts), &st, path, &who,
-	    parent_w) == -1) {
+	if ((n = listing_fmt_facts(facts, sizeof(facts), &st, path, &who,
+	    parent_w)) == -1) {
 		reply(s, 550, "Cannot list this entry.");
 		return;
 	}
+	(void)facts_select(facts, n, s->mlst);
 	n = snprintf(text, sizeof(text), "250-Listing %s\r\n %s\r\n250 End\r\n",
 	    path, facts);
 	if (n < 0 || (size_t)n >= sizeof(text)) {

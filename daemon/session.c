@@ -212,7 +212,7 @@ cmd_feat(struct session *s, const char *arg)
 
 	(void)arg;
 	n = ftp_feat(buf, sizeof(buf), s->cfg->tls_cert[0] != '\0',
-	    s->hash_algo);
+	    s->hash_algo, s->mlst);
 	reply_raw(s, buf, n);
 }
 
@@ -225,9 +225,22 @@ cmd_opts(struct session *s, const char *arg)
 	if (vl == 4 && strncasecmp(arg, "UTF8", 4) == 0) {
 		s->utf8 = strcasecmp(rest, "OFF") != 0;
 		reply(s, 200, "UTF8 set to %s.", s->utf8 ? "on" : "off");
-	} else if (vl == 4 && strncasecmp(arg, "MLST", 4) == 0)
-		reply(s, 200, "MLST OPTS type;size;modify;perm;unique;");
-	else if (vl == 4 && strncasecmp(arg, "HASH", 4) == 0)
+	} else if (vl == 4 && strncasecmp(arg, "MLST", 4) == 0) {
+		char	list[64] = "";
+		size_t	i;
+
+		/* RFC 3659 7.9: the facts named are on, all others off; the
+		 * reply names those now on */
+		s->mlst = mlst_parse(rest);
+		for (i = 0; i < MLST_NFACTS; i++)
+			if ((s->mlst & (1u << i)) &&
+			    (strlcat(list, mlst_facts[i], sizeof(list)) >=
+			    sizeof(list) || strlcat(list, ";", sizeof(list)) >=
+			    sizeof(list)))
+				fatalx("%s: MLST facts too long", __func__);
+		reply(s, 200, "MLST OPTS%s%s", list[0] != '\0' ? " " : "",
+		    list);
+	} else if (vl == 4 && strncasecmp(arg, "HASH", 4) == 0)
 		opts_hash(s, rest);
 	else
 		reply(s, 501, "Option not understood.");
@@ -498,12 +511,19 @@ session_main(struct session_args *a)
 	if (s->data_ctx != NULL && s->tls &&
 	    tls_require_token(s->data_ctx, a->tls_token) == -1)
 		fatalx("TLS ticket check: %s", tls_errstr());
+	/* the control session: a TLS 1.2 client without tickets resumes
+	 * it by session ID */
+	if (s->data_ctx != NULL && s->tls && a->ntls_sess > 0 &&
+	    tls_import_session(s->data_ctx, a->tls_sess, a->ntls_sess) == -1)
+		log_warnx("TLS session of the control not kept: %s",
+		    tls_errstr());
 	s->relayfd = a->relayfd;
 	s->ledger = a->ledger;
 	s->slot = a->slot;
 	s->act = a->act;
 	s->pasv_fd = -1;
 	s->hash_algo = DIGEST_SHA256;
+	s->mlst = MLST_ALL;
 	(void)strlcpy(s->cwd, "/", sizeof(s->cwd));
 	log_settag("#%lu %s %s", s->sessid, s->user, s->peerstr);
 	s->rootfd = open(a->chrooted ? "/" : a->home,

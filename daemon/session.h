@@ -45,6 +45,7 @@ struct session {
 	uint64_t		 allo;
 	int			 type_ascii;
 	int			 hash_algo;	/* OPTS HASH, enum digest_algo */
+	unsigned int		 mlst;		/* OPTS MLST, MLST_* bits */
 	int			 hash_opted;	/* OPTS HASH given: digest STOR */
 	int			 utf8;
 	char			 rnfr[MOAT_PATH_MAX];	/* "" = none */

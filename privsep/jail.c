@@ -335,7 +335,8 @@ jail_feat(struct jail *j, const char *arg)
 	size_t	n;
 
 	(void)arg;
-	n = ftp_feat(buf, sizeof(buf), j->ctx != NULL, DIGEST_SHA256);
+	n = ftp_feat(buf, sizeof(buf), j->ctx != NULL, DIGEST_SHA256,
+	    MLST_ALL);
 	if (ftpio_write(&j->io, buf, n) == -1)
 		jail_exit(j, 0, NULL);
 }
@@ -393,6 +394,14 @@ jail_handoff(struct jail *j)
 	memcpy(h.token, j->token, sizeof(h.token));
 	h.npending = (uint32_t)j->io.inlen;
 	memcpy(h.pending, j->io.in, j->io.inlen);
+	if (j->ssl != NULL) {
+		int n = tls_export_session(j->ssl, h.sess, sizeof(h.sess));
+
+		if (n == -1)	/* data connections then need tickets */
+			log_warnx("%s: TLS session not handed over: %s",
+			    __func__, tls_errstr());
+		h.nsess = n > 0 ? (uint32_t)n : 0;
+	}
 	/* the socket leaves the jail: the session (or the relay) sets its
 	 * own limits */
 	sock_timeouts(j->fd, 0);

@@ -343,7 +343,8 @@ monitor_serve(struct monitor_args *ma, int sock, pid_t jail)
 			}
 		} else if (m.type == MSG_HANDOFF && state == M_HANDOFF) {
 			if (m.fd == -1 || ipc_get(&m, &h, sizeof(h)) == -1 ||
-			    h.npending > sizeof(h.pending))
+			    h.npending > sizeof(h.pending) ||
+			    h.nsess > sizeof(h.sess))
 				goto bad;
 			sa->ctlfd = m.fd;
 			sa->tls = h.tls != 0;
@@ -351,6 +352,8 @@ monitor_serve(struct monitor_args *ma, int sock, pid_t jail)
 			sa->prot_p = h.prot_p != 0;
 			sa->utf8 = h.utf8 != 0;
 			memcpy(sa->tls_token, h.token, sizeof(sa->tls_token));
+			memcpy(sa->tls_sess, h.sess, h.nsess);
+			sa->ntls_sess = h.nsess;
 			memcpy(sa->pending, h.pending, h.npending);
 			sa->npending = h.npending;
 			if (sa->tls) {

@@ -31,6 +31,8 @@ struct session_args {
 	int			 prot_p;	/* PROT P was given before login */
 	int			 utf8;
 	unsigned char		 tls_token[16];	/* in the control's tickets */
+	unsigned char		 tls_sess[MOAT_TLS_SESS_MAX]; /* TLS 1.2 */
+	size_t			 ntls_sess;
 	char			 pending[MOAT_CMD_MAX * 4];	/* after PASS */
 	size_t			 npending;
 	char			 user[MOAT_NAME_MAX + 1];

@@ -67,6 +67,8 @@ struct msg_handoff {
 	unsigned char	token[16];	/* stamped into this control's tickets */
 	uint32_t	npending;
 	char		pending[MOAT_CMD_MAX * 4];
+	uint32_t	nsess;		/* TLS 1.2: the control session */
+	unsigned char	sess[MOAT_TLS_SESS_MAX];
 };
 
 struct monitor_args;

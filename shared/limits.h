@@ -11,6 +11,7 @@
 #define MOAT_PROXY_FROM_MAX	32	/* proxy_from prefixes */
 #define MOAT_PATH_MAX		4096	/* virtual path */
 #define MOAT_XFER_BUF		(256 * 1024)	/* data-path buffer */
+#define MOAT_TLS_SESS_MAX	1024	/* a TLS 1.2 session, serialized */
 #define MOAT_DATA_LOWAT		(16 * 1024)	/* unsent bytes a data socket
 						 * may hold: one TLS record */
 

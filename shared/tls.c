@@ -1,5 +1,6 @@
 /* TLS contexts for the control channel (jail) and the data channel. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,6 +96,10 @@ tls_server_ctx(const struct config *c, const unsigned char *keys, char *err,
 
 	if ((ctx = ctx_common(c, keys, err, errlen)) == NULL)
 		return NULL;
+	/* a session ID for clients that take no ticket (TLS 1.2): the
+	 * session resumes it once the jail has handed it over */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	(void)SSL_CTX_sess_set_cache_size(ctx, 16);	/* one connection */
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
 		(void)snprintf(err, errlen, "%s: %s", c->tls_cert, tls_errstr());
 		goto fail;
@@ -221,6 +226,55 @@ tls_require_token(SSL_CTX *ctx, const unsigned char *token)
 	memcpy(tls_token, token, sizeof(tls_token));
 	return SSL_CTX_set_session_ticket_cb(ctx, NULL, token_cb, NULL) == 1 ?
 	    0 : -1;
+}
+
+int
+tls_export_session(SSL *ssl, unsigned char *buf, size_t len)
+{
+	SSL_SESSION	*sess;
+	unsigned char	*p = buf;
+	unsigned int	 idlen = 0;
+	int		 n;
+
+	if (SSL_version(ssl) >= TLS1_3_VERSION ||
+	    (sess = SSL_get1_session(ssl)) == NULL)
+		return 0;
+	(void)SSL_SESSION_get_id(sess, &idlen);
+	if (idlen == 0) {
+		SSL_SESSION_free(sess);
+		return 0;
+	}
+	n = i2d_SSL_SESSION(sess, NULL);
+	if (n <= 0 || (size_t)n > len || i2d_SSL_SESSION(sess, &p) != n) {
+		SSL_SESSION_free(sess);
+		return -1;
+	}
+	SSL_SESSION_free(sess);
+	return n;
+}
+
+int
+tls_import_session(SSL_CTX *ctx, const unsigned char *buf, size_t len)
+{
+	SSL_SESSION		*sess;
+	const unsigned char	*p = buf;
+
+	if (len > LONG_MAX ||
+	    (sess = d2i_SSL_SESSION(NULL, &p, (long)len)) == NULL)
+		return -1;
+	if (p != buf + len) {
+		SSL_SESSION_free(sess);
+		return -1;
+	}
+	/* look sessions up, store none but this one */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	if (SSL_CTX_add_session(ctx, sess) != 1) {
+		SSL_SESSION_free(sess);
+		return -1;
+	}
+	SSL_SESSION_free(sess);		/* the cache holds its own */
+	return 0;
 }
 
 static ssize_t

@@ -35,6 +35,16 @@ SSL_CTX	*tls_data_ctx(const struct config *c, const unsigned char *keys,
  */
 int	tls_stamp_tickets(SSL_CTX *ctx, const unsigned char *token);
 int	tls_require_token(SSL_CTX *ctx, const unsigned char *token);
+
+/*
+ * A TLS 1.2 client that takes no tickets (curl sets SSL_OP_NO_TICKET)
+ * resumes by session ID, which needs the session in the resuming process:
+ * the jail exports its control session (0: none to export, i.e. TLS 1.3
+ * or no session ID; -1: error), the session imports it into its data
+ * context, whose cache then holds that one session only (0 or -1).
+ */
+int	tls_export_session(SSL *ssl, unsigned char *buf, size_t len);
+int	tls_import_session(SSL_CTX *ctx, const unsigned char *buf, size_t len);
 /* ftpio transport over an SSL * (ctx). */
 extern const struct ftpio_ops tls_ftpio_ops;
 /* Last OpenSSL error as text, for logs. */

@@ -459,6 +459,33 @@ def t_utf8(d):
     f.quit()
 
 
+def t_mlst_opts(d):
+    """OPTS MLST selects the facts (RFC 3659 7.9): the reply names those
+    now on, FEAT marks them, MLST and MLSD give those alone."""
+    with open(os.path.join(d.home("alice"), "m.txt"), "wb") as f:
+        f.write(b"12345")
+    st = os.stat(d.home("alice"))
+    os.chown(os.path.join(d.home("alice"), "m.txt"), st.st_uid, st.st_gid)
+    f = d.ftp()
+    assert f.sendcmd("OPTS MLST Size;type;frob;") == \
+        "200 MLST OPTS type;size;"
+    feat = f.sendcmd("FEAT")
+    assert "\n MLST type*;size*;modify;perm;unique;\n" in feat, feat
+    assert f.sendcmd("MLST m.txt").split("\n")[1] == \
+        " type=file;size=5; /m.txt"
+    assert list(f.mlsd()) == [("m.txt", {"type": "file", "size": "5"})]
+    # python's mlsd(facts=...) sends OPTS MLST itself
+    got = list(f.mlsd(facts=["modify"]))
+    assert len(got) == 1 and list(got[0][1]) == ["modify"], got
+    assert f.sendcmd("OPTS MLST") == "200 MLST OPTS"
+    assert f.sendcmd("MLST m.txt").split("\n")[1] == "  /m.txt"
+    assert f.sendcmd("OPTS MLST type;size;modify;perm;unique;") == \
+        "200 MLST OPTS type;size;modify;perm;unique;"
+    assert sorted(dict(f.mlsd())["m.txt"]) == ["modify", "perm", "size",
+                                               "type", "unique"]
+    f.quit()
+
+
 def t_malformed(d):
     # a 10 KiB line before login, and after
     for login in (False, True):
@@ -578,7 +605,7 @@ def one_daemon(root):
                          (t_data_commands, ("PORT",)),
                          (t_data_commands, ("EPRT",)),
                          (t_ftplib_active, ()), (t_eprt_epsv_args, ()),
-                         (t_pasv_stranger, ()), (t_utf8, ()),
+                         (t_pasv_stranger, ()), (t_utf8, ()), (t_mlst_opts, ()),
                          (t_malformed, ()), (t_curl, ()), (t_lftp, ())):
             clean_home(d)
 

@@ -434,6 +434,51 @@ def ticket_of_another_session():
         d.stop()
 
 
+def tls12_no_tickets(root):
+    """A TLS 1.2 client that takes no tickets (curl sets SSL_OP_NO_TICKET)
+    resumes the control session by its session ID, and only its own."""
+    d = Daemon(root=root, tls=True,
+               users={"alice": None, "bob": None}).start()
+    tmp = tempfile.mkdtemp(prefix="moat-tls-")
+    try:
+        src = make_file(os.path.join(tmp, "src.bin"), 300001, seed=5)
+        d.curl("--tls-max", "1.2", "-T", src, d.url("/c12.bin"))
+        out = os.path.join(tmp, "out.bin")
+        d.curl("--tls-max", "1.2", "-o", out, d.url("/c12.bin"))
+        assert sha256_file(out) == sha256_file(src), "curl TLS 1.2"
+        ctx = d.ssl_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.options |= ssl.OP_NO_TICKET
+        a = StealFTP_TLS(context=ctx, timeout=15)
+        a.connect("127.0.0.1", d.port)
+        a.login("alice", d.passwords["alice"])
+        a.prot_p()
+        assert a.sock.version() == "TLSv1.2", a.sock.version()
+        assert not a.sock.session.has_ticket
+        a.stolen = a.sock.session
+        assert a.nlst() == ["c12.bin"]
+        b = StealFTP_TLS(context=ctx, timeout=15)
+        b.connect("127.0.0.1", d.port)
+        b.login("bob", d.passwords["bob"])
+        b.prot_p()
+        b.stolen = b.sock.session
+        assert b.nlst() == []
+        # alice's session ID on bob's data connection: refused
+        b.stolen = a.sock.session
+        try:
+            b.nlst()
+            raise AssertionError("a data connection resumed alice's ID")
+        except (ConnectionError, ssl.SSLError):
+            pass
+        expect_error(522, b.getresp)
+        a.quit()
+        b.quit()
+        no_crash(d)
+    finally:
+        d.stop()
+        subprocess.run(["rm", "-rf", tmp])
+
+
 # -- who runs where -----------------------------------------------------------
 
 def process_identity():
@@ -927,6 +972,8 @@ def run(fn, *args):
 
 run(refusals)
 run(ticket_of_another_session)
+run(tls12_no_tickets, True)
+run(tls12_no_tickets, False)
 run(curl_all)
 run(lftp_all)
 run(ftplib_reuse_default)
