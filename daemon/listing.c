@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -62,7 +63,8 @@ static int	fmt_mlsd(struct lsctx *, int, const char *, const struct stat *);
 static int	ls_flush(struct lsctx *);
 static void	ls_entry(struct lsctx *, int, const char *);
 static void	ls_one(struct lsctx *, int, const char *, const struct stat *);
-static void	ls_dir(struct lsctx *, DIR *);
+static void	ls_dir(struct lsctx *, DIR *, const char *);
+static DIR	*ls_glob_open(struct session *, const char *, const char *);
 static const char *skip_options(const char *);
 static void	ls_run(struct session *, const char *, enum ls_kind);
 
@@ -391,8 +393,9 @@ ls_entry(struct lsctx *c, int dirfd, const char *name)
 	ls_one(c, dirfd, name, &st);
 }
 
+/* The entries of d; only those matching pat, when it is not NULL. */
 static void
-ls_dir(struct lsctx *c, DIR *d)
+ls_dir(struct lsctx *c, DIR *d, const char *pat)
 {
 	struct dirent	*de;
 	int		 dfd = dirfd(d);
@@ -401,8 +404,47 @@ ls_dir(struct lsctx *c, DIR *d)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
+		if (pat != NULL && fnmatch(pat, de->d_name, FNM_PERIOD) != 0)
+			continue;
 		ls_entry(c, dfd, de->d_name);
 	}
+}
+
+/*
+ * LIST/NLST of a name that does not exist but whose last component is a
+ * wildcard pattern ("*.txt", "sub/a?[0-9]"), as `mget` and ftplib's nlst
+ * send it: the parent directory, to list what matches pat (fnmatch(3); a
+ * leading dot only by a dot, no wildcard in the directory part). NULL with
+ * errno ENOENT when nothing matches.
+ */
+static DIR *
+ls_glob_open(struct session *s, const char *path, const char *pat)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 base[NAME_MAX + 1];
+	int		 pfd, fd;
+
+	if ((pfd = vpath_parent(s, path, base, sizeof(base))) == -1)
+		return NULL;
+	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(pfd);
+	if (fd == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (fnmatch(pat, de->d_name, FNM_PERIOD) == 0 &&
+		    strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			rewinddir(d);
+			return d;
+		}
+	closedir(d);
+	errno = ENOENT;
+	return NULL;
 }
 
 /* "-la path" -> "path": ls options are accepted and ignored. */
@@ -424,6 +466,7 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 	struct lsctx	*c;
 	struct stat	 st, pst;
 	char		 path[MOAT_PATH_MAX], base[NAME_MAX + 1];
+	const char	*pat = NULL;
 	DIR		*d = NULL;
 	int		 fd, pfd = -1, err;
 
@@ -467,6 +510,19 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 		else
 			fs_reply_errno(s, errno);
 		goto done;
+	} else if (errno == ENOENT && strpbrk(vpath_base(path), "*?[") !=
+	    NULL) {
+		pat = vpath_base(path);
+		if ((d = ls_glob_open(s, path, pat)) == NULL ||
+		    fstat(dirfd(d), &pst) == -1) {
+			if (errno == ENOENT)
+				reply(s, 550, "No files found.");
+			else
+				fs_reply_errno(s, errno);
+			goto done;
+		}
+		c->parent_w = (listing_access(&pst, &c->who) & (P_W | P_X)) ==
+		    (P_W | P_X);
 	} else {
 		/* One file (or a dangling symlink): that entry alone. */
 		if ((pfd = vpath_parent(s, path, base, sizeof(base))) == -1 ||
@@ -482,7 +538,7 @@ ls_run(struct session *s, const char *arg, enum ls_kind kind)
 	if (data_open(s, &c->dc, "Here comes the directory listing.") == -1)
 		goto done;
 	if (d != NULL)
-		ls_dir(c, d);
+		ls_dir(c, d, pat);
 	else
 		ls_one(c, pfd, base, &st);
 	ls_flush(c);

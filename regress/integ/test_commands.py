@@ -486,6 +486,44 @@ def t_mlst_opts(d):
     f.quit()
 
 
+def t_list_glob(d):
+    """LIST and NLST of a wildcard pattern in the last component (what
+    mget and ftplib's nlst("*.txt") send) list the matching entries; a
+    leading dot is matched only by a dot; a name that exists is listed as
+    itself even with a '*' in it; no match is 550; MLSD takes no pattern.
+    (They were all 550 No such file.)"""
+    f = d.ftp()
+    for name in ("a.txt", "b.txt", "c.bin", ".h.txt", "x*y", "sub/d1.txt",
+                 "sub/d2.txt", "sub/e.bin"):
+        if "/" in name:
+            try:
+                f.mkd("sub")
+            except ftplib.error_perm:
+                pass
+        f.storbinary("STOR " + name, io.BytesIO(name.encode()))
+    assert sorted(f.nlst("*.txt")) == ["a.txt", "b.txt"]
+    assert sorted(f.nlst(".*.txt")) == [".h.txt"]
+    assert sorted(f.nlst("?.*")) == ["a.txt", "b.txt", "c.bin"]
+    assert sorted(f.nlst("sub/d[0-9].txt")) == ["d1.txt", "d2.txt"]
+    assert f.nlst("x*y") == ["x*y"]          # the literal name
+    lines = []
+    f.retrlines("LIST -l *.bin", lines.append)
+    assert len(lines) == 1 and lines[0].startswith("-") and \
+        lines[0].endswith(" c.bin"), lines
+    for cmd in ("NLST *.zip", "LIST nope/*.txt"):
+        try:
+            f.retrlines(cmd, lines.append)
+            assert False, cmd
+        except ftplib.error_perm as e:
+            assert str(e).startswith("550"), (cmd, e)
+    try:
+        list(f.mlsd("*.txt"))
+        assert False, "MLSD took a pattern"
+    except ftplib.error_perm as e:
+        assert str(e).startswith("550"), e
+    f.quit()
+
+
 def t_malformed(d):
     # a 10 KiB line before login, and after
     for login in (False, True):
@@ -606,6 +644,7 @@ def one_daemon(root):
                          (t_data_commands, ("EPRT",)),
                          (t_ftplib_active, ()), (t_eprt_epsv_args, ()),
                          (t_pasv_stranger, ()), (t_utf8, ()), (t_mlst_opts, ()),
+                         (t_list_glob, ()),
                          (t_malformed, ()), (t_curl, ()), (t_lftp, ())):
             clean_home(d)
 
