@@ -41,7 +41,7 @@ static const struct {
 	const char	*text;
 } fs_errors[] = {
 	{ ENOENT,	550,	"No such file or directory." },
-	{ ENOTDIR,	550,	"No such file or directory." },
+	{ ENOTDIR,	550,	"Not a directory." },
 	{ EACCES,	550,	"Permission denied." },
 	{ EPERM,	550,	"Permission denied." },
 	{ EROFS,	550,	"Permission denied." },

@@ -162,7 +162,10 @@ def t_fs_commands(d):
     # a file to work on
     data, (code, text) = c.data("PASV", "STOR f.bin", b"0123456789" * 100)
     assert code == 226, text
-    c.expect("CWD f.bin", 550)          # not a directory
+    assert c.expect("CWD f.bin", 550) == "550 Not a directory."
+    assert c.expect("CWD f.bin/x", 550) == "550 Not a directory."
+    assert c.expect("CWD nosuch/x", 550) == \
+        "550 No such file or directory."
     assert c.expect("SIZE f.bin", 213) == "213 1000"
     c.expect("SIZE d1", 550)            # a directory has no SIZE
     c.expect("SIZE nosuch", 550)
