@@ -60,6 +60,24 @@ static const struct {
 	{ ENAMETOOLONG,	553,	"File name too long." },
 };
 
+int
+fs_lock_byte(int fd, short type, off_t off, int wait)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = off;
+	fl.l_len = 1;
+	if (!wait)
+		return fcntl(fd, F_OFD_SETLK, &fl);
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
 void
 fs_reply_errno(struct session *s, int err)
 {

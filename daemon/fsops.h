@@ -2,6 +2,8 @@
 #ifndef MOAT_FSOPS_H
 #define MOAT_FSOPS_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 struct session;
@@ -14,5 +16,11 @@ struct session;
 int	fs_path(struct session *s, const char *arg, char *out, size_t outlen);
 /* The 4xx/5xx reply that matches a failed file system call. */
 void	fs_reply_errno(struct session *s, int err);
+/*
+ * An open-file-description lock (type F_RDLCK, F_WRLCK or F_UNLCK) on the
+ * one byte at off of fd: waiting for it (F_OFD_SETLKW, EINTR retried) when
+ * wait, else failing at once. 0 or -1.
+ */
+int	fs_lock_byte(int fd, short type, off_t off, int wait);
 
 #endif

@@ -120,14 +120,7 @@ hash_go_on(void *arg)
 static int
 file_lock(int fd, short type)
 {
-	struct flock	fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = HASH_LOCK_OFF;
-	fl.l_len = 1;
-	return fcntl(fd, F_OFD_SETLK, &fl);
+	return fs_lock_byte(fd, type, HASH_LOCK_OFF, 0);
 }
 
 /* Did an upload write here beside another one (or we cannot tell)? */

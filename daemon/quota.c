@@ -6,8 +6,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
-#include <string.h>
 
+#include "daemon/fsops.h"
 #include "daemon/hashcmd.h"
 #include "daemon/quota.h"
 #include "daemon/session.h"
@@ -25,17 +25,7 @@ static uint64_t	walk_total;
 int
 quota_size_lock(int fd, short type)
 {
-	struct flock	fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = SIZE_LOCK_OFF;
-	fl.l_len = 1;
-	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
+	return fs_lock_byte(fd, type, SIZE_LOCK_OFF, 1);
 }
 
 void
