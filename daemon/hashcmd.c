@@ -233,6 +233,8 @@ hash_cache_put(int fd, const struct stat *st, int algo, const char *hex)
 struct digest *
 hash_store_begin(struct session *s, int fd, uint64_t start)
 {
+	struct stat	st;
+
 	if (file_lock(fd, F_WRLCK) == -1) {
 		if (errno == EAGAIN || errno == EACCES)
 			(void)fsetxattr(fd, HASH_XATTR "busy", "1", 1, 0);
@@ -243,6 +245,11 @@ hash_store_begin(struct session *s, int fd, uint64_t start)
 	 * tick keeps the mtime); alone now, so an old busy mark is stale and
 	 * a new one will be seen at the end */
 	if (cache_clear(fd, 1) == -1 || !s->hash_opted || start != 0)
+		return NULL;
+	/* what it writes must be the whole file: an append lands at the end
+	 * the file has now, which another upload may have moved since the
+	 * file was opened (while the data connection was made) */
+	if (fstat(fd, &st) == -1 || st.st_size != (off_t)start)
 		return NULL;
 	return digest_new(session_algo(s));
 }

@@ -147,6 +147,39 @@ def t_two_writers(d):
     b.quit()
 
 
+def t_appe_after_other(d):
+    """APPE writes at the end the file has when its data arrives: an upload
+    that another session finished while this one's data connection was
+    being made is not part of its stream, so it stamps no digest (it
+    stamped the digest of its own bytes alone for the whole file)."""
+    import socket
+    a, b = d.ftp(), d.ftp()
+    a.sendcmd("OPTS HASH SHA-256")
+    a.voidcmd("TYPE I")
+    for name, pre in (("ap0.bin", False), ("ap1.bin", True)):
+        if pre:
+            stor(b, name, b"")
+        host, port = a.makepasv()
+        a.putcmd("APPE " + name)    # the file is opened now
+        time.sleep(0.3)
+        stor(b, name, data(1000, 11))
+        conn = socket.create_connection((host, port), 15)
+        assert a.getresp().startswith("150"), name
+        conn.sendall(data(500, 12))
+        conn.close()
+        a.voidresp()
+        p = os.path.join(d.home("alice"), name)
+        with open(p, "rb") as fp:
+            disk = fp.read()
+        assert len(disk) == 1500, len(disk)
+        want = hashlib.sha256(disk).hexdigest()
+        assert not xattrs(p).get("sha256", "").endswith(
+            hashlib.sha256(data(500, 12)).hexdigest()), xattrs(p)
+        assert hash_of(a, name) == want, name
+    a.quit()
+    b.quit()
+
+
 def t_client_put(d):
     """moatftp announces MD5 before the upload; the server stamps it."""
     src = os.path.join(TMP, "put.bin")
@@ -194,7 +227,8 @@ def main():
     for root in (True, False):
         d = Daemon(root=root).start()
         for t in (t_stor_stamps, t_no_opts_no_stamp, t_overwrite_drops,
-                  t_resume_no_stamp, t_two_writers, t_client_put,
+                  t_resume_no_stamp, t_two_writers, t_appe_after_other,
+                  t_client_put,
                   t_hash_abort):
             r.run(t, d)
         d.stop()
