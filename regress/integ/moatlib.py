@@ -141,14 +141,35 @@ class Daemon:
     # -- life cycle -------------------------------------------------------
     def start(self, debug=True, wait=True, pass_fds=()):
         argv = [MOATFTPD, "-f", "-c", self.conf] + (["-d"] if debug else [])
-        self.log = open(self.logfile, "ab")
-        self.proc = subprocess.Popen(self._wrap(argv), stdout=self.log,
-                                     stderr=subprocess.STDOUT,
-                                     pass_fds=pass_fds)
-        if wait:
-            self.wait_ready()
+        for attempt in range(3):
+            self.log = open(self.logfile, "ab")
+            self.proc = subprocess.Popen(self._wrap(argv), stdout=self.log,
+                                         stderr=subprocess.STDOUT,
+                                         pass_fds=pass_fds)
+            if not wait:
+                break
+            try:
+                self.wait_ready()
+                break
+            except RuntimeError:
+                if attempt == 2 or not self._port_taken():
+                    raise
+                self._new_port()
         self._trace()
         return self
+
+    def _port_taken(self):
+        """free_port() only found a port free: a test running beside this
+        one may have bound it since. Only for the default listen line."""
+        return self.settings["listen"] == '["127.0.0.1:%d"]' % self.port \
+            and "Address already in use" in self.read_log()
+
+    def _new_port(self):
+        self.log.close()
+        open(self.logfile, "wb").close()    # the failed start's lines go
+        self.port = free_port()
+        self.settings["listen"] = '["127.0.0.1:%d"]' % self.port
+        self.write_conf()
 
     def _trace(self):
         """MOAT_STRACE=DIR: follow the daemon with strace -f, one file per
