@@ -15,7 +15,9 @@
 #include "client/client.h"
 #include "shared/size.h"
 
-#define PROG_NAME_COLS	24
+#define PROG_NAME_COLS	24		/* the name column, when there is room */
+#define PROG_NAME_MIN	8
+#define PROG_BAR_MIN	10
 #define PROG_REDRAW	0.1		/* seconds between redraws */
 
 #define C_GREEN		"\033[32m"
@@ -87,8 +89,10 @@ static void
 draw(struct progress *p, double t)
 {
 	char	 done[16], total[16], rate[16], el[32], eta[32], bar[256];
+	char	 left[96], right[96], tail[sizeof(left) + sizeof(bar) +
+		    sizeof(right) + 8];
 	double	 elapsed = t - p->t0, bps;
-	int	 pct = 0, width, fill, i;
+	int	 pct = 0, cols, room, namew, width, fill, i;
 
 	bps = elapsed > 0 ? (double)(p->done - p->start) / elapsed : 0;
 	size_format(p->done, done, sizeof(done));
@@ -108,18 +112,38 @@ draw(struct progress *p, double t)
 		strlcpy(total, "?", sizeof(total));
 		strlcpy(eta, "--:--", sizeof(eta));
 	}
-	width = term_cols() - PROG_NAME_COLS - 52;
-	if (width < 10)
-		width = 10;
+	(void)snprintf(left, sizeof(left), "%6s/%-6s %s", done, total, el);
+	(void)snprintf(right, sizeof(right), "%3d%% %6s/s ETA %s", pct, rate,
+	    eta);
+	/*
+	 * The line stays short of the last column: one that wraps leaves a
+	 * copy behind at every redraw. The bar takes what the name and the
+	 * numbers leave; on a narrow terminal the name shrinks, then the bar
+	 * goes, then the line is cut.
+	 */
+	cols = term_cols();
+	room = cols - 1 - (int)(strlen(left) + strlen(right)) - 2;
+	namew = PROG_NAME_COLS;
+	width = room - namew - 3;			/* "[" "] " */
+	if (width < PROG_BAR_MIN) {
+		namew = room - 3 - PROG_BAR_MIN;
+		if (namew < PROG_NAME_MIN)
+			namew = PROG_NAME_MIN;
+		width = room - namew - 3;
+	}
 	if (width > (int)sizeof(bar) - 1)
 		width = (int)sizeof(bar) - 1;
-	fill = width * pct / 100;
-	for (i = 0; i < width; i++)
-		bar[i] = i < fill ? '#' : (i == fill ? '>' : '.');
-	bar[width] = '\0';
-	printf("\r%-*.*s %6s/%-6s %s [%s] %3d%% %6s/s ETA %s\033[K",
-	    PROG_NAME_COLS, PROG_NAME_COLS, p->name, done, total, el, bar, pct,
-	    rate, eta);
+	if (width >= PROG_BAR_MIN) {
+		fill = width * pct / 100;
+		for (i = 0; i < width; i++)
+			bar[i] = i < fill ? '#' : (i == fill ? '>' : '.');
+		bar[width] = '\0';
+		(void)snprintf(tail, sizeof(tail), "%s [%s] %s", left, bar,
+		    right);
+	} else
+		(void)snprintf(tail, sizeof(tail), "%s %s", left, right);
+	printf("\r%-*.*s %.*s\033[K", namew, namew, p->name,
+	    cols - 2 - namew, tail);
 	fflush(stdout);
 }
 

@@ -5,6 +5,7 @@ and against moatftpd (through moatlib). Standard library only.
 
 Run: /usr/bin/python3 regress/integ/test_client.py   (binaries: $MOAT_BUILD)
 """
+import fcntl
 import hashlib
 import os
 import pty
@@ -15,9 +16,11 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -240,12 +243,15 @@ def give(srv, *paths):
         os.chown(p, st.st_uid, st.st_gid)
 
 
-def run_pty(argv, env, cwd, dialogue=(), timeout=60):
-    """Run argv on a pseudo-terminal; dialogue: (expect-bytes, send-bytes).
-    Returns (rc, output bytes)."""
+def run_pty(argv, env, cwd, dialogue=(), timeout=60, cols=None):
+    """Run argv on a pseudo-terminal (cols columns wide if given);
+    dialogue: (expect-bytes, send-bytes). Returns (rc, output bytes)."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
+            if cols is not None:
+                fcntl.ioctl(0, termios.TIOCSWINSZ,
+                            struct.pack("HHHH", 24, cols, 0, 0))
             os.chdir(cwd)
             os.execve(argv[0], argv, env)
         finally:
@@ -1121,6 +1127,34 @@ def t_progress(srv):
         e.cleanup()
 
 
+def bar_lines(out):
+    """The progress bar's redraws in a terminal's output, as text."""
+    return [x.replace(b"\x1b[K", b"").decode()
+            for x in out.split(b"\r") if b"%" in x]
+
+
+def t_progress_width(srv):
+    """The bar never reaches the terminal's last column, whatever its
+    width: a line that wraps leaves a copy behind at every redraw (an
+    80-column terminal got 81 characters)."""
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("w.bin"), 48 << 20, seed=16)
+        os.chmod(srv.rpath("w.bin"), 0o644)
+        for cols in (None, 40, 60, 80, 132):
+            rc, out = run_pty(e.argv("get -f w.bin"), e.env(), e.work,
+                              cols=cols)
+            assert rc == 0, out
+            bars = bar_lines(out)
+            assert bars, out
+            width = cols or 80          # a terminal that says nothing
+            assert max(len(x) for x in bars) < width, (cols, bars)
+            if width >= 80:
+                assert re.search(r"\[#*>?\.*\]", bars[-1]), bars
+    finally:
+        e.cleanup()
+
+
 def t_interactive(srv):
     e = Env(srv)
     try:
@@ -1331,7 +1365,8 @@ def run_servers(r, servers, only):
             if srv.name == "vsftpd":
                 tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
-                tests += [t_stale_part, t_part_symlink, t_control_names]
+                tests += [t_stale_part, t_part_symlink, t_control_names,
+                          t_progress_width]
             for t in tests:
                 if only and t.__name__ not in only:
                     continue
