@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <bsd/string.h>
 
@@ -27,6 +28,7 @@
 
 static void	draw(struct progress *, double);
 static void	hms(double, char *, size_t);
+static void	put_name(const char *, int);
 static int	term_cols(void);
 
 double
@@ -83,6 +85,39 @@ progress_start(struct progress *p, struct client *c, const char *name,
 	p->color = c->color;
 	if (p->tty && !p->quiet)
 		draw(p, p->t0);
+}
+
+/*
+ * The name in exactly w terminal columns: cut between two characters,
+ * padded with spaces. A byte that is no character in the locale, or a
+ * character that cannot be shown, is a '?'.
+ */
+static void
+put_name(const char *s, int w)
+{
+	mbstate_t	ps;
+	wchar_t		wc;
+	size_t		n;
+	int		cw;
+
+	memset(&ps, 0, sizeof(ps));
+	while (*s != '\0' && w > 0) {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &ps);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0 ||
+		    (cw = wcwidth(wc)) < 0) {
+			memset(&ps, 0, sizeof(ps));
+			putchar('?');
+			w--;
+			s++;
+			continue;
+		}
+		if (cw > w)
+			break;
+		fwrite(s, 1, n, stdout);
+		w -= cw;
+		s += n;
+	}
+	printf("%*s", w, "");
 }
 
 static void
@@ -142,8 +177,9 @@ draw(struct progress *p, double t)
 		    right);
 	} else
 		(void)snprintf(tail, sizeof(tail), "%s %s", left, right);
-	printf("\r%-*.*s %.*s\033[K", namew, namew, p->name,
-	    cols - 2 - namew, tail);
+	putchar('\r');
+	put_name(p->name, namew);
+	printf(" %.*s\033[K", cols - 2 - namew, tail);
 	fflush(stdout);
 }
 

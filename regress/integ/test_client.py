@@ -22,6 +22,7 @@ import sys
 import tempfile
 import termios
 import time
+import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeftp  # noqa: E402
@@ -1155,6 +1156,30 @@ def t_progress_width(srv):
         e.cleanup()
 
 
+def t_progress_utf8(srv):
+    """A long UTF-8 name is cut between two characters, never inside one,
+    and padded by the columns it takes, not by its bytes: the bar keeps
+    its place and stays valid UTF-8."""
+    e = Env(srv)
+    try:
+        name = "ab" + "文件" * 8 + ".bin"
+        moatlib.make_file(srv.rpath(name), 32 << 20, seed=17)
+        os.chmod(srv.rpath(name), 0o644)
+        rc, out = run_pty(e.argv("get '%s'" % name), e.env(), e.work)
+        assert rc == 0, out
+        bars = [x.replace(b"\x1b[K", b"") for x in out.split(b"\r")
+                if b"%" in x]
+        assert bars, out
+        for b in bars:
+            text = b.decode()           # strict: no character cut in two
+            cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
+                       for ch in text)
+            assert cols == 79, (cols, text)
+            assert text.startswith("ab文件"), text
+    finally:
+        e.cleanup()
+
+
 def t_interactive(srv):
     e = Env(srv)
     try:
@@ -1366,7 +1391,7 @@ def run_servers(r, servers, only):
                 tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
                 tests += [t_stale_part, t_part_symlink, t_control_names,
-                          t_progress_width]
+                          t_progress_width, t_progress_utf8]
             for t in tests:
                 if only and t.__name__ not in only:
                     continue
