@@ -71,6 +71,9 @@ struct ftp {
 	int			 passive;
 	int			 epsv_failed;
 	int			 dead;		/* control connection lost */
+	/* Ctrl-Cs that end a wait for a reply (and the connection, which
+	 * is then out of step): 1 for commands, 2 in the shell */
+	int			 intr_max;
 	unsigned int		 feat;
 	int			 hash_algo;	/* set by OPTS HASH, -1 none */
 #define HASH_ALGO_REFUSED	(-2)		/* OPTS HASH said no */
@@ -95,6 +98,7 @@ struct client {
 	int		 connected;
 };
 
+/* Ctrl-Cs since the command began (0, 1, 2 at most). */
 extern volatile sig_atomic_t	cl_interrupted;
 
 /* ftp.c: the control and data connections */

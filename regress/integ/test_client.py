@@ -1264,6 +1264,38 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+def t_fake_intr_reply():
+    """Ctrl-C while the client waits for a reply (here the digest of a
+    file, which may take hours on a huge one) ends the command at once,
+    not when the reply comes: the connection, out of step, is closed and
+    the part file kept whole for the next run."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=60)
+    e = FakeEnv(fake)
+    p = None
+    try:
+        p = subprocess.Popen(e.argv("get f.bin"), cwd=e.work, env=e.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline and not fake.commands("XMD5"):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        t0 = time.time()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=90)
+        assert time.time() - t0 < 10, time.time() - t0
+        assert p.returncode == 1, (out, err)
+        assert b"interrupted" in err, err
+        assert not os.path.exists(e.lp("f.bin"))
+        with open(e.lp("f.bin.moatpart"), "rb") as f:
+            assert f.read() == NEW
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+        fake.stop()
+        e.cleanup()
+
+
 class BigTree(fakeftp.FakeFTP):
     """Every directory holds 200000 directories, all the way down."""
 
@@ -1341,7 +1373,7 @@ class SlowDigest:
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
         t_fake_pwd_escapes, t_fake_netrc_nologin, t_fake_busy_keeps_part,
-        t_fake_mlst_layout, t_fake_hash_other_algo]
+        t_fake_mlst_layout, t_fake_hash_other_algo, t_fake_intr_reply]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
