@@ -1105,6 +1105,32 @@ def t_links(srv):
         e.cleanup()
 
 
+def t_put_tree_links(srv):
+    """put -r follows a symbolic link to a file, as get -r does, and
+    names what it skips (a link to a directory or to nothing, a FIFO)
+    instead of leaving it out without a word."""
+    e = Env(srv)
+    try:
+        top = e.lp("pl")
+        os.makedirs(os.path.join(top, "real"))
+        moatlib.make_file(os.path.join(top, "real", "f.txt"), 1000, seed=43)
+        os.symlink("real/f.txt", os.path.join(top, "lf"))
+        os.symlink("real", os.path.join(top, "ld"))
+        os.symlink("nowhere", os.path.join(top, "dang"))
+        os.mkfifo(os.path.join(top, "fifo"))
+        out, err = e.ok("put -r pl")
+        assert md5(srv.rpath("pl", "lf")) == md5(os.path.join(top, "real",
+                                                              "f.txt"))
+        for n in ("ld", "dang"):
+            assert "pl/%s: symbolic link to a directory or to nothing: " \
+                "skipped" % n in err, err
+            assert not os.path.lexists(srv.rpath("pl", n))
+        assert "pl/fifo: not a regular file: skipped" in err, err
+        assert not os.path.lexists(srv.rpath("pl", "fifo"))
+    finally:
+        e.cleanup()
+
+
 def t_progress(srv):
     e = Env(srv)
     try:
@@ -1378,7 +1404,8 @@ FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
           t_resume_download,
-          t_resume_upload, t_trees_chinese, t_links, t_progress,
+          t_resume_upload, t_trees_chinese, t_links, t_put_tree_links,
+          t_progress,
           t_interactive, t_quota]
 
 
