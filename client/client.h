@@ -201,6 +201,7 @@ struct progress {
 	uint64_t	start;		/* resumed offset */
 	uint64_t	done;		/* bytes so far, offset included */
 	double		t0;
+	double		t1;		/* the data ended; 0 not yet */
 	double		last;
 	int		tty;
 	int		quiet;
@@ -210,6 +211,9 @@ double	now_sec(void);
 void	progress_start(struct progress *, struct client *, const char *name,
 	    uint64_t total, uint64_t start);
 void	progress_update(struct progress *, uint64_t done);
+/* The data is all there: the time and rate stop here, not after the
+ * server's digest, which may take long. */
+void	progress_done(struct progress *);
 void	progress_end(struct progress *, int ok, const char *note);
 
 /* shell.c: interactive loop */

@@ -79,6 +79,7 @@ progress_start(struct progress *p, struct client *c, const char *name,
 	p->total = total;
 	p->start = p->done = start;
 	p->t0 = now_sec();
+	p->t1 = 0;
 	p->last = 0;
 	p->tty = c->tty;
 	p->quiet = c->o.quiet;
@@ -198,12 +199,20 @@ progress_update(struct progress *p, uint64_t done)
 	draw(p, t);
 }
 
+void
+progress_done(struct progress *p)
+{
+	p->t1 = now_sec();
+	if (p->tty && !p->quiet)
+		draw(p, p->t1);
+}
+
 /* ok: 1 done, 0 failed (the caller prints why); note: "verified MD5"... */
 void
 progress_end(struct progress *p, int ok, const char *note)
 {
 	char	 size[16], rate[16], el[32];
-	double	 elapsed = now_sec() - p->t0, bps;
+	double	 elapsed = (p->t1 > 0 ? p->t1 : now_sec()) - p->t0, bps;
 	int	 warn = note != NULL && strncmp(note, "not ", 4) == 0;
 
 	if (p->quiet)

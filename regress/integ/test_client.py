@@ -1290,6 +1290,20 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+def t_fake_rate_excludes_digest():
+    """The time and rate a transfer ends with are the data's: the wait for
+    the server's digest (hours for a huge file) is not counted in them."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=4)
+    e = FakeEnv(fake)
+    try:
+        out, _ = e.ok("get f.bin")
+        assert re.match(r"f\.bin  98K  00:0[01]  .*/s  MD5 verified$", out), \
+            out
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 def t_fake_intr_reply():
     """Ctrl-C while the client waits for a reply (here the digest of a
     file, which may take hours on a huge one) ends the command at once,
@@ -1399,7 +1413,8 @@ class SlowDigest:
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
         t_fake_pwd_escapes, t_fake_netrc_nologin, t_fake_busy_keeps_part,
-        t_fake_mlst_layout, t_fake_hash_other_algo, t_fake_intr_reply]
+        t_fake_mlst_layout, t_fake_hash_other_algo, t_fake_intr_reply,
+        t_fake_rate_excludes_digest]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
