@@ -71,6 +71,9 @@ struct ftp {
 	int			 passive;
 	int			 epsv_failed;
 	int			 dead;		/* control connection lost */
+	/* Ctrl-Cs that end a wait for a reply (and the connection, which
+	 * is then out of step): 1 for commands, 2 in the shell */
+	int			 intr_max;
 	unsigned int		 feat;
 	int			 hash_algo;	/* set by OPTS HASH, -1 none */
 #define HASH_ALGO_REFUSED	(-2)		/* OPTS HASH said no */
@@ -95,6 +98,7 @@ struct client {
 	int		 connected;
 };
 
+/* Ctrl-Cs since the command began (0, 1, 2 at most). */
 extern volatile sig_atomic_t	cl_interrupted;
 
 /* ftp.c: the control and data connections */
@@ -197,6 +201,7 @@ struct progress {
 	uint64_t	start;		/* resumed offset */
 	uint64_t	done;		/* bytes so far, offset included */
 	double		t0;
+	double		t1;		/* the data ended; 0 not yet */
 	double		last;
 	int		tty;
 	int		quiet;
@@ -206,6 +211,9 @@ double	now_sec(void);
 void	progress_start(struct progress *, struct client *, const char *name,
 	    uint64_t total, uint64_t start);
 void	progress_update(struct progress *, uint64_t done);
+/* The data is all there: the time and rate stop here, not after the
+ * server's digest, which may take long. */
+void	progress_done(struct progress *);
 void	progress_end(struct progress *, int ok, const char *note);
 
 /* shell.c: interactive loop */

@@ -164,21 +164,28 @@ ctl_write(struct ftp *f, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A Ctrl-C that breaks the wait stops it once f->intr_max came: the reply
+ * still owed would put the connection out of step, so it is closed. Until
+ * then the wait goes on, and says how to end it.
+ */
 static ssize_t
 ctl_read(struct ftp *f, void *buf, size_t len)
 {
 	ssize_t	n;
 
 	for (;;) {
-		if (f->ssl != NULL) {
+		if (f->ssl != NULL)
 			n = tls_read(f->ssl, buf, len);
-			if (n == -1 && errno == EINTR)
-				continue;	/* stay in step */
+		else
+			n = read(f->fd, buf, len);
+		if (n != -1 || errno != EINTR)
 			return n;
-		}
-		if ((n = read(f->fd, buf, len)) == -1 && errno == EINTR)
-			continue;
-		return n;
+		if (cl_interrupted >= f->intr_max)
+			return -1;
+		if (cl_interrupted)
+			fprintf(stderr, "moatftp: waiting for the server's "
+			    "reply (Ctrl-C again to close the connection)\n");
 	}
 }
 
@@ -246,7 +253,8 @@ ftp_getreply(struct ftp *f)
 			if (got <= 0) {
 				ftp_seterr(f, "control connection %s",
 				    got == 0 ? "closed by the server" :
-				    strerror(errno));
+				    errno == EINTR ? "closed: interrupted while "
+				    "waiting for the server" : strerror(errno));
 				f->dead = 1;
 				return -1;
 			}

@@ -70,7 +70,8 @@ static void
 on_sigint(int sig)
 {
 	(void)sig;
-	cl_interrupted = 1;
+	if (cl_interrupted < 2)
+		cl_interrupted++;
 }
 
 /*
@@ -276,6 +277,9 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: reads see EINTR */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* In the shell a first Ctrl-C only stops a transfer: a reply is
+	 * waited for until a second one. */
+	c.f.intr_max = argc > 1 || !c.interactive ? 1 : 2;
 	if (get_password(&c, pass, sizeof(pass)) == -1)
 		return 1;
 	rv = ftp_open(&c, pass);

@@ -9,13 +9,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <bsd/string.h>
 
 #include "client/client.h"
 #include "shared/size.h"
 
-#define PROG_NAME_COLS	24
+#define PROG_NAME_COLS	24		/* the name column, when there is room */
+#define PROG_NAME_MIN	8
+#define PROG_BAR_MIN	10
 #define PROG_REDRAW	0.1		/* seconds between redraws */
 
 #define C_GREEN		"\033[32m"
@@ -25,6 +28,7 @@
 
 static void	draw(struct progress *, double);
 static void	hms(double, char *, size_t);
+static void	put_name(const char *, int);
 static int	term_cols(void);
 
 double
@@ -75,6 +79,7 @@ progress_start(struct progress *p, struct client *c, const char *name,
 	p->total = total;
 	p->start = p->done = start;
 	p->t0 = now_sec();
+	p->t1 = 0;
 	p->last = 0;
 	p->tty = c->tty;
 	p->quiet = c->o.quiet;
@@ -83,12 +88,47 @@ progress_start(struct progress *p, struct client *c, const char *name,
 		draw(p, p->t0);
 }
 
+/*
+ * The name in exactly w terminal columns: cut between two characters,
+ * padded with spaces. A byte that is no character in the locale, or a
+ * character that cannot be shown, is a '?'.
+ */
+static void
+put_name(const char *s, int w)
+{
+	mbstate_t	ps;
+	wchar_t		wc;
+	size_t		n;
+	int		cw;
+
+	memset(&ps, 0, sizeof(ps));
+	while (*s != '\0' && w > 0) {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &ps);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0 ||
+		    (cw = wcwidth(wc)) < 0) {
+			memset(&ps, 0, sizeof(ps));
+			putchar('?');
+			w--;
+			s++;
+			continue;
+		}
+		if (cw > w)
+			break;
+		fwrite(s, 1, n, stdout);
+		w -= cw;
+		s += n;
+	}
+	printf("%*s", w, "");
+}
+
 static void
 draw(struct progress *p, double t)
 {
 	char	 done[16], total[16], rate[16], el[32], eta[32], bar[256];
+	char	 left[96], right[96], tail[sizeof(left) + sizeof(bar) +
+		    sizeof(right) + 8];
 	double	 elapsed = t - p->t0, bps;
-	int	 pct = 0, width, fill, i;
+	int	 pct = 0, cols, room, namew, width, fill, i;
 
 	bps = elapsed > 0 ? (double)(p->done - p->start) / elapsed : 0;
 	size_format(p->done, done, sizeof(done));
@@ -108,18 +148,39 @@ draw(struct progress *p, double t)
 		strlcpy(total, "?", sizeof(total));
 		strlcpy(eta, "--:--", sizeof(eta));
 	}
-	width = term_cols() - PROG_NAME_COLS - 52;
-	if (width < 10)
-		width = 10;
+	(void)snprintf(left, sizeof(left), "%6s/%-6s %s", done, total, el);
+	(void)snprintf(right, sizeof(right), "%3d%% %6s/s ETA %s", pct, rate,
+	    eta);
+	/*
+	 * The line stays short of the last column: one that wraps leaves a
+	 * copy behind at every redraw. The bar takes what the name and the
+	 * numbers leave; on a narrow terminal the name shrinks, then the bar
+	 * goes, then the line is cut.
+	 */
+	cols = term_cols();
+	room = cols - 1 - (int)(strlen(left) + strlen(right)) - 2;
+	namew = PROG_NAME_COLS;
+	width = room - namew - 3;			/* "[" "] " */
+	if (width < PROG_BAR_MIN) {
+		namew = room - 3 - PROG_BAR_MIN;
+		if (namew < PROG_NAME_MIN)
+			namew = PROG_NAME_MIN;
+		width = room - namew - 3;
+	}
 	if (width > (int)sizeof(bar) - 1)
 		width = (int)sizeof(bar) - 1;
-	fill = width * pct / 100;
-	for (i = 0; i < width; i++)
-		bar[i] = i < fill ? '#' : (i == fill ? '>' : '.');
-	bar[width] = '\0';
-	printf("\r%-*.*s %6s/%-6s %s [%s] %3d%% %6s/s ETA %s\033[K",
-	    PROG_NAME_COLS, PROG_NAME_COLS, p->name, done, total, el, bar, pct,
-	    rate, eta);
+	if (width >= PROG_BAR_MIN) {
+		fill = width * pct / 100;
+		for (i = 0; i < width; i++)
+			bar[i] = i < fill ? '#' : (i == fill ? '>' : '.');
+		bar[width] = '\0';
+		(void)snprintf(tail, sizeof(tail), "%s [%s] %s", left, bar,
+		    right);
+	} else
+		(void)snprintf(tail, sizeof(tail), "%s %s", left, right);
+	putchar('\r');
+	put_name(p->name, namew);
+	printf(" %.*s\033[K", cols - 2 - namew, tail);
 	fflush(stdout);
 }
 
@@ -138,12 +199,20 @@ progress_update(struct progress *p, uint64_t done)
 	draw(p, t);
 }
 
+void
+progress_done(struct progress *p)
+{
+	p->t1 = now_sec();
+	if (p->tty && !p->quiet)
+		draw(p, p->t1);
+}
+
 /* ok: 1 done, 0 failed (the caller prints why); note: "verified MD5"... */
 void
 progress_end(struct progress *p, int ok, const char *note)
 {
 	char	 size[16], rate[16], el[32];
-	double	 elapsed = now_sec() - p->t0, bps;
+	double	 elapsed = (p->t1 > 0 ? p->t1 : now_sec()) - p->t0, bps;
 	int	 warn = note != NULL && strncmp(note, "not ", 4) == 0;
 
 	if (p->quiet)

@@ -228,13 +228,21 @@ tree_put(struct client *c, const char *local, const char *remotedir,
 			rv = -1;
 			continue;
 		}
+		/* a link is followed to a file only, as get -r does */
+		if (S_ISLNK(st.st_mode) && (stat(lpath, &st) == -1 ||
+		    S_ISDIR(st.st_mode))) {
+			warnx("put: %s: symbolic link to a directory or to "
+			    "nothing: skipped", lpath);
+			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			if (tree_put(c, lpath, rdir, flags, depth + 1) == -1)
 				rv = -1;
 		} else if (S_ISREG(st.st_mode)) {
 			if (xfer_put(c, lpath, rdir, flags | XF_TREE) == -1)
 				rv = -1;
-		}
+		} else
+			warnx("put: %s: not a regular file: skipped", lpath);
 	}
 	closedir(dp);
 	return cl_interrupted ? -1 : rv;

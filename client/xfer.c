@@ -272,6 +272,7 @@ verify(struct job *j, const char *rpath, uint64_t resumed)
 	char		 mine[DIGEST_HEX_MAX], theirs[DIGEST_HEX_MAX];
 	int		 rv;
 
+	progress_done(&j->pg);
 	digest_final_hex(j->dg, mine);
 	j->dg = NULL;
 	rv = xfer_server_digest(j->c, rpath, j->pg.done, theirs);

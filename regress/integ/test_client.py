@@ -5,6 +5,7 @@ and against moatftpd (through moatlib). Standard library only.
 
 Run: /usr/bin/python3 regress/integ/test_client.py   (binaries: $MOAT_BUILD)
 """
+import fcntl
 import hashlib
 import os
 import pty
@@ -15,10 +16,13 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
+import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeftp  # noqa: E402
@@ -240,12 +244,15 @@ def give(srv, *paths):
         os.chown(p, st.st_uid, st.st_gid)
 
 
-def run_pty(argv, env, cwd, dialogue=(), timeout=60):
-    """Run argv on a pseudo-terminal; dialogue: (expect-bytes, send-bytes).
-    Returns (rc, output bytes)."""
+def run_pty(argv, env, cwd, dialogue=(), timeout=60, cols=None):
+    """Run argv on a pseudo-terminal (cols columns wide if given);
+    dialogue: (expect-bytes, send-bytes). Returns (rc, output bytes)."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
+            if cols is not None:
+                fcntl.ioctl(0, termios.TIOCSWINSZ,
+                            struct.pack("HHHH", 24, cols, 0, 0))
             os.chdir(cwd)
             os.execve(argv[0], argv, env)
         finally:
@@ -1098,6 +1105,32 @@ def t_links(srv):
         e.cleanup()
 
 
+def t_put_tree_links(srv):
+    """put -r follows a symbolic link to a file, as get -r does, and
+    names what it skips (a link to a directory or to nothing, a FIFO)
+    instead of leaving it out without a word."""
+    e = Env(srv)
+    try:
+        top = e.lp("pl")
+        os.makedirs(os.path.join(top, "real"))
+        moatlib.make_file(os.path.join(top, "real", "f.txt"), 1000, seed=43)
+        os.symlink("real/f.txt", os.path.join(top, "lf"))
+        os.symlink("real", os.path.join(top, "ld"))
+        os.symlink("nowhere", os.path.join(top, "dang"))
+        os.mkfifo(os.path.join(top, "fifo"))
+        out, err = e.ok("put -r pl")
+        assert md5(srv.rpath("pl", "lf")) == md5(os.path.join(top, "real",
+                                                              "f.txt"))
+        for n in ("ld", "dang"):
+            assert "pl/%s: symbolic link to a directory or to nothing: " \
+                "skipped" % n in err, err
+            assert not os.path.lexists(srv.rpath("pl", n))
+        assert "pl/fifo: not a regular file: skipped" in err, err
+        assert not os.path.lexists(srv.rpath("pl", "fifo"))
+    finally:
+        e.cleanup()
+
+
 def t_progress(srv):
     e = Env(srv)
     try:
@@ -1117,6 +1150,58 @@ def t_progress(srv):
         out, _ = e.ok("get p.bin")              # piped: final line only
         assert "\r" not in out and "ETA" not in out and "\x1b" not in out
         assert len(out.splitlines()) == 1 and out.startswith("p.bin"), out
+    finally:
+        e.cleanup()
+
+
+def bar_lines(out):
+    """The progress bar's redraws in a terminal's output, as text."""
+    return [x.replace(b"\x1b[K", b"").decode()
+            for x in out.split(b"\r") if b"%" in x]
+
+
+def t_progress_width(srv):
+    """The bar never reaches the terminal's last column, whatever its
+    width: a line that wraps leaves a copy behind at every redraw (an
+    80-column terminal got 81 characters)."""
+    e = Env(srv)
+    try:
+        moatlib.make_file(srv.rpath("w.bin"), 48 << 20, seed=16)
+        os.chmod(srv.rpath("w.bin"), 0o644)
+        for cols in (None, 40, 60, 80, 132):
+            rc, out = run_pty(e.argv("get -f w.bin"), e.env(), e.work,
+                              cols=cols)
+            assert rc == 0, out
+            bars = bar_lines(out)
+            assert bars, out
+            width = cols or 80          # a terminal that says nothing
+            assert max(len(x) for x in bars) < width, (cols, bars)
+            if width >= 80:
+                assert re.search(r"\[#*>?\.*\]", bars[-1]), bars
+    finally:
+        e.cleanup()
+
+
+def t_progress_utf8(srv):
+    """A long UTF-8 name is cut between two characters, never inside one,
+    and padded by the columns it takes, not by its bytes: the bar keeps
+    its place and stays valid UTF-8."""
+    e = Env(srv)
+    try:
+        name = "ab" + "文件" * 8 + ".bin"
+        moatlib.make_file(srv.rpath(name), 32 << 20, seed=17)
+        os.chmod(srv.rpath(name), 0o644)
+        rc, out = run_pty(e.argv("get '%s'" % name), e.env(), e.work)
+        assert rc == 0, out
+        bars = [x.replace(b"\x1b[K", b"") for x in out.split(b"\r")
+                if b"%" in x]
+        assert bars, out
+        for b in bars:
+            text = b.decode()           # strict: no character cut in two
+            cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
+                       for ch in text)
+            assert cols == 79, (cols, text)
+            assert text.startswith("ab文件"), text
     finally:
         e.cleanup()
 
@@ -1205,6 +1290,52 @@ def t_tls_pinning(srv):
         e.cleanup()
 
 
+def t_fake_rate_excludes_digest():
+    """The time and rate a transfer ends with are the data's: the wait for
+    the server's digest (hours for a huge file) is not counted in them."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=4)
+    e = FakeEnv(fake)
+    try:
+        out, _ = e.ok("get f.bin")
+        assert re.match(r"f\.bin  98K  00:0[01]  .*/s  MD5 verified$", out), \
+            out
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
+def t_fake_intr_reply():
+    """Ctrl-C while the client waits for a reply (here the digest of a
+    file, which may take hours on a huge one) ends the command at once,
+    not when the reply comes: the connection, out of step, is closed and
+    the part file kept whole for the next run."""
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=60)
+    e = FakeEnv(fake)
+    p = None
+    try:
+        p = subprocess.Popen(e.argv("get f.bin"), cwd=e.work, env=e.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline and not fake.commands("XMD5"):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        t0 = time.time()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=90)
+        assert time.time() - t0 < 10, time.time() - t0
+        assert p.returncode == 1, (out, err)
+        assert b"interrupted" in err, err
+        assert not os.path.exists(e.lp("f.bin"))
+        with open(e.lp("f.bin.moatpart"), "rb") as f:
+            assert f.read() == NEW
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+        fake.stop()
+        e.cleanup()
+
+
 class BigTree(fakeftp.FakeFTP):
     """Every directory holds 200000 directories, all the way down."""
 
@@ -1282,12 +1413,14 @@ class SlowDigest:
 FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
         t_fake_pwd_escapes, t_fake_netrc_nologin, t_fake_busy_keeps_part,
-        t_fake_mlst_layout, t_fake_hash_other_algo]
+        t_fake_mlst_layout, t_fake_hash_other_algo, t_fake_intr_reply,
+        t_fake_rate_excludes_digest]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
           t_stdin_status, t_tilde, t_verbose_quiet, t_netrc,
           t_resume_download,
-          t_resume_upload, t_trees_chinese, t_links, t_progress,
+          t_resume_upload, t_trees_chinese, t_links, t_put_tree_links,
+          t_progress,
           t_interactive, t_quota]
 
 
@@ -1331,7 +1464,8 @@ def run_servers(r, servers, only):
             if srv.name == "vsftpd":
                 tests += [t_tls_pinning, t_interrupt_drop, t_interactive_intr]
             else:
-                tests += [t_stale_part, t_part_symlink, t_control_names]
+                tests += [t_stale_part, t_part_symlink, t_control_names,
+                          t_progress_width, t_progress_utf8]
             for t in tests:
                 if only and t.__name__ not in only:
                     continue
