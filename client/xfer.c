@@ -436,6 +436,12 @@ xfer_get(struct client *c, const char *remote, const char *localdir,
 		return -1;
 	}
 	exists = lstat(dest, &st) == 0;
+	/* -f replaces a file, never a directory: say so before the bytes
+	 * come, not at the rename after them */
+	if (exists && S_ISDIR(st.st_mode)) {
+		warnx("get: %s: is a directory", dest);
+		return -1;
+	}
 	if (exists && !(flags & (XF_FORCE | XF_TREE))) {
 		warnx("get: local file exists: %s (use -f to overwrite)", dest);
 		return -1;

@@ -362,6 +362,14 @@ def t_clash(srv):
         moatlib.make_file(e.lp("c.bin"), 10, seed=4)
         e.ok("get -f c.bin")
         assert os.path.getsize(e.lp("c.bin")) == 2000
+        # -f does not replace a directory: refused before any byte comes
+        # (it downloaded all, then failed at the rename, part file left)
+        os.unlink(e.lp("c.bin"))
+        os.mkdir(e.lp("c.bin"))
+        _, err = e.fail("get -f c.bin", want="c.bin: is a directory")
+        assert len(err.strip().splitlines()) == 1, err
+        assert not os.path.exists(e.lp("c.bin.moatpart"))
+        os.rmdir(e.lp("c.bin"))
     finally:
         e.cleanup()
 
