@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +29,7 @@
 
 static void	draw(struct progress *, double);
 static void	hms(double, char *, size_t);
-static void	put_name(const char *, int);
+static void	put_name(const char *, int, int);
 static int	term_cols(void);
 
 double
@@ -89,12 +90,13 @@ progress_start(struct progress *p, struct client *c, const char *name,
 }
 
 /*
- * The name in exactly w terminal columns: cut between two characters,
- * padded with spaces. A byte that is no character in the locale, or a
- * character that cannot be shown, is a '?'.
+ * The name in at most w terminal columns, cut between two characters, and
+ * padded with spaces to exactly w when pad. A byte that is no character in
+ * the locale, or a character that cannot be shown (a control character: a
+ * server's name or a local one must not drive the terminal), is a '?'.
  */
 static void
-put_name(const char *s, int w)
+put_name(const char *s, int w, int pad)
 {
 	mbstate_t	ps;
 	wchar_t		wc;
@@ -118,7 +120,8 @@ put_name(const char *s, int w)
 		w -= cw;
 		s += n;
 	}
-	printf("%*s", w, "");
+	if (pad)
+		printf("%*s", w, "");
 }
 
 static void
@@ -179,7 +182,7 @@ draw(struct progress *p, double t)
 	} else
 		(void)snprintf(tail, sizeof(tail), "%s %s", left, right);
 	putchar('\r');
-	put_name(p->name, namew);
+	put_name(p->name, namew, 1);
 	printf(" %.*s\033[K", cols - 2 - namew, tail);
 	fflush(stdout);
 }
@@ -227,7 +230,8 @@ progress_end(struct progress *p, int ok, const char *note)
 	size_format(p->done, size, sizeof(size));
 	size_format(bps > 0 ? (uint64_t)bps : 0, rate, sizeof(rate));
 	hms(elapsed, el, sizeof(el));
-	printf("%s  %s  %s  %s/s  %s%s%s\n", p->name, size, el, rate,
+	put_name(p->name, INT_MAX, 0);
+	printf("  %s  %s  %s/s  %s%s%s\n", size, el, rate,
 	    p->color ? (warn ? C_YELLOW : C_GREEN) : "",
 	    note != NULL ? note : "done", p->color ? C_OFF : "");
 	fflush(stdout);

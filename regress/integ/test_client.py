@@ -1312,6 +1312,24 @@ def t_fake_rate_excludes_digest():
         e.cleanup()
 
 
+def t_fake_name_escapes():
+    """A server's file name with terminal escapes (here one that clears
+    the screen) is shown with '?' for each control character in the line a
+    transfer ends with; the local file keeps the name as it is."""
+    name = "e\x1b[2Jx.bin"
+    fake = fakeftp.FakeFTP(files={name: NEW})
+    e = FakeEnv(fake)
+    try:
+        out, _ = e.ok("get " + name)
+        assert "\x1b" not in out, repr(out)
+        assert out.startswith("e?[2Jx.bin  98K"), repr(out)
+        with open(e.lp(name), "rb") as f:
+            assert f.read() == NEW
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 def t_fake_intr_reply():
     """Ctrl-C while the client waits for a reply (here the digest of a
     file, which may take hours on a huge one) ends the command at once,
@@ -1422,6 +1440,7 @@ FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
         t_fake_pwd_escapes, t_fake_netrc_nologin, t_fake_busy_keeps_part,
         t_fake_mlst_layout, t_fake_hash_other_algo, t_fake_intr_reply,
+        t_fake_name_escapes,
         t_fake_rate_excludes_digest]
 
 COMMON = [t_roundtrip, t_clash, t_commands, t_bad_args, t_exit_codes,
