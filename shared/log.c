@@ -1,5 +1,6 @@
 /* Logging: syslog, or stderr in the foreground. errno survives every call. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static int	 log_stderr = 1;
 static int	 log_level = LOG_LVL_INFO;
 static char	 log_tag[160];
 static const char *log_ident = "moat";
+static char	 log_peer[108];	/* where /dev/log leads (sun_path) */
 
 static const struct {
 	const char	*name;
@@ -39,11 +41,25 @@ static void	vlog(int, int, const char *, va_list)
 void
 log_init(const char *ident, int to_stderr, int facility)
 {
+	char	path[PATH_MAX];
+
 	log_ident = ident;
 	log_stderr = to_stderr;
-	if (to_stderr == LOG_TO_SYSLOG)
+	if (to_stderr == LOG_TO_SYSLOG) {
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+		/* resolved now, before any chroot or seccomp filter */
+		if (realpath(_PATH_LOG, path) == NULL ||
+		    strlcpy(log_peer, path, sizeof(log_peer)) >=
+		    sizeof(log_peer))
+			log_peer[0] = '\0';
+	}
 	tzset();
+}
+
+const char *
+log_syslog_peer(void)
+{
+	return log_peer;
 }
 
 void

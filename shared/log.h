@@ -13,6 +13,10 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* ident: program name; to_stderr: LOG_TO_*; facility: syslog facility. */
 void	log_init(const char *ident, int to_stderr, int facility);
+/* The path the socket of syslog(3) is connected to, /dev/log resolved
+ * (journald's socket when /dev/log is a link to it) at log_init; "" when
+ * not logging to syslog. */
+const char *log_syslog_peer(void);
 void	log_setlevel(int level);
 int	log_getlevel(void);
 /* Prefix every line with "[tag] " (session id, user, address). */

@@ -161,6 +161,115 @@ else
 	bad "install checks skipped: the programs do not build"
 fi
 
+# ---- operations --------------------------------------------------------------
+# build/moatftpd as a system daemon (no -f: it detaches and logs to syslog),
+# each in a directory of its own with an account "ops".
+freeport() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# mkconf DIR: DIR/c.conf for a daemon on a free loopback port ($port), TLS
+# off, the pidfile DIR/pid, more lines from standard input; the account.
+mkconf() {
+	mkdir -p "$1/empty" && chmod 755 "$1/empty"
+	port=$(freeport)
+	{
+		echo "listen = [\"127.0.0.1:$port\"];"
+		echo "user_db = \"$1/users.db\";"
+		echo "home_root = \"$1/home\";"
+		echo "jail_dir = \"$1/empty\";"
+		echo "pidfile = \"$1/pid\";"
+		echo 'tls_cert = "";'
+		echo 'tls_key = "";'
+		echo 'login_fail_delay = 0;'
+		echo 'shutdown_grace = 1;'
+		cat
+	} > "$1/c.conf"
+	chmod 0644 "$1/c.conf"
+	echo 'ops-pass-1' | "$top/$BUILD/moatadm" -c "$1/c.conf" useradd ops \
+	    --password-stdin > /dev/null 2>&1
+}
+# wait_for N COMMAND...: up to N tenths of a second for COMMAND to succeed.
+wait_for() {
+	n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+# stop_daemon DIR: SIGTERM to the pid in DIR/pid, wait for the pidfile to go.
+stop_daemon() {
+	[ -s "$1/pid" ] && kill "$(cat "$1/pid")" 2>/dev/null
+	wait_for 100 test ! -e "$1/pid"
+}
+# A upload, the file back and a listing: curl as the account ops.
+transfers() {
+	echo "ops $2" > "$1/up.txt"
+	check "$2: upload (curl)" curl -sS --max-time 20 -u ops:ops-pass-1 \
+	    -T "$1/up.txt" "ftp://127.0.0.1:$port/up.txt"
+	check "$2: download (curl)" sh -c "curl -sS --max-time 20 \
+	    -u ops:ops-pass-1 ftp://127.0.0.1:$port/up.txt | grep -qx 'ops $2'"
+}
+
+# On a systemd host /dev/log is a symlink to journald's socket, so the
+# syslog socket's peer is /run/systemd/journal/dev-log. Monitors, jails and
+# sessions must keep that socket too: closed behind syslog(3)'s back, its
+# number went to the next file opened, which syslog(3) wrote to and closed
+# (an upload failed with 550), and sessions logged nothing. Made here in a
+# private mount namespace: a tmpfs /dev whose log is a symlink.
+syslog_symlink() {
+	r=$tmp/slog
+	mkconf "$r" < /dev/null
+	mkdir -p "$r/journal" "$r/olddev"
+	/usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(65536).decode(errors="replace") + "\n")
+' "$r/journal/dev-log" "$r/syslog" &
+	lpid=$!
+	wait_for 50 test -S "$r/journal/dev-log"
+	cat > "$r/ns.sh" <<EOF
+set -e
+mount --make-rprivate /
+mount --bind /dev "$r/olddev"
+mount -t tmpfs -o mode=755 none /dev
+for n in null zero full random urandom; do
+	touch /dev/\$n
+	mount --bind "$r/olddev/\$n" /dev/\$n
+done
+ln -s /proc/self/fd /dev/fd
+ln -s "$r/journal/dev-log" /dev/log
+exec "$top/$BUILD/moatftpd" -c "$r/c.conf"
+EOF
+	check "journald /dev/log: the daemon starts" unshare -m sh "$r/ns.sh"
+	wait_for 50 test -s "$r/pid"
+	transfers "$r" "journald /dev/log"
+	check "journald /dev/log: logout logged" \
+	    wait_for 50 grep -q 'logout ops from 127.0.0.1' "$r/syslog"
+	for w in "login ops from" "session of ops" "STOR /up.txt" \
+	    "RETR /up.txt" "moatftpd started"; do
+		check "journald /dev/log: syslog has \"$w\"" \
+		    grep -q "$w" "$r/syslog"
+	done
+	stop_daemon "$r"
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+}
+
+if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ] &&
+    command -v unshare >/dev/null 2>&1 &&
+    unshare -m true 2>/dev/null; then
+	syslog_symlink
+else
+	echo "skip journald /dev/log: needs root and unshare -m"
+fi
+
 # ---- scripts -----------------------------------------------------------------
 for f in conf/moatftpd.init conf/demo.sh regress/integ/test_install.sh; do
 	check "sh -n $f" sh -n "$f"
