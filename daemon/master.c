@@ -709,6 +709,50 @@ shutdown_all(void)
 }
 
 /*
+ * Detach as daemon(3) does (a child in a new session, in /, its standard
+ * descriptors on /dev/null), except that the starting process waits until
+ * the daemon is ready: it exits 0 once the child writes a byte to the
+ * returned descriptor (its pidfile is written and its signals handled by
+ * then), 1 if the child dies first. So an init script or systemd
+ * (Type=forking) sees the start end with the pidfile in place and may
+ * signal that pid at once.
+ */
+static int
+detach(void)
+{
+	char	c;
+	ssize_t	n;
+	int	p[2], fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		close(p[1]);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		fatal("dup2");
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return p[1];
+}
+
+/*
  * What a start checks before it changes anything (but the pidfile, taken
  * first), each problem logged on a line of its own: what the configuration
  * needs, the user db, and the rest of the system. Fills the jail's ids,
@@ -743,7 +787,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 {
 	struct sigaction	 sa;
 	pid_t			 other;
-	int			 i, root = geteuid() == 0;
+	int			 i, root = geteuid() == 0, readyfd = -1;
 
 	m.cfg = cfg;
 	m.opts = o;
@@ -789,15 +833,13 @@ master_main(struct config *cfg, const struct master_opts *o)
 		log_info("listening on %s", cfg->listen[i].text);
 	}
 	m.nlfd = cfg->nlisten;
-	if (!o->foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	if (m.pfh != NULL)
-		pidfile_write(m.pfh);
 	proxywait_init(admit);
 	if (pipe2(m.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe");
 	if ((m.scfd = seccomp_report_open()) == -1)
 		fatal("seccomp report socket");
+	/* handled before anyone can learn our pid: an early SIGHUP (moatadm
+	 * right after a start) must not end the daemon */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sighdlr;
 	sigemptyset(&sa.sa_mask);
@@ -808,8 +850,18 @@ master_main(struct config *cfg, const struct master_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (!o->foreground)
+		readyfd = detach();
+	if (m.pfh != NULL)
+		pidfile_write(m.pfh);
 	setproctitle("master");
 	log_info("moatftpd started");
+	if (readyfd != -1) {
+		/* the starting process exits 0 now, the pidfile written */
+		if (write(readyfd, "", 1) == -1)
+			log_warn("ready pipe");
+		close(readyfd);
+	}
 	master_loop();
 	shutdown_all();
 	if (m.pfh != NULL)

@@ -262,6 +262,72 @@ EOF
 	wait "$lpid" 2>/dev/null
 }
 
+# A start without -f (as the init script and systemd's Type=forking run
+# it) returns once the daemon is ready: the pidfile names the master, and a
+# SIGHUP sent at once (moatadm signals every db change) is a reload. The
+# starting process used to exit at the fork, before the pidfile was written
+# and before SIGHUP was handled, so a SIGHUP then killed the daemon.
+start_ready() {
+	r=$tmp/ready
+	mkconf "$r" < /dev/null
+	i=0 early=0 dead=0
+	while [ $i -lt 5 ]; do
+		"$top/$BUILD/moatftpd" -c "$r/c.conf" || break
+		if [ ! -s "$r/pid" ]; then
+			early=$((early + 1))
+			wait_for 50 test -s "$r/pid"
+		fi
+		p=$(cat "$r/pid" 2>/dev/null)
+		kill -HUP "$p" 2>/dev/null
+		sleep 0.2
+		if ! kill -0 "$p" 2>/dev/null ||
+		    [ "$(cat "/proc/$p/comm" 2>/dev/null)" != moatftpd ]; then
+			dead=$((dead + 1))
+			rm -f "$r/pid" "$r/pid.sb"
+		else
+			stop_daemon "$r"
+		fi
+		i=$((i + 1))
+	done
+	check "start: 5 starts ran" test "$i" -eq 5
+	check "start: the pidfile is written when the start returns ($early of 5 were not)" \
+	    test "$early" -eq 0
+	check "start: a SIGHUP right after the start is a reload ($dead of 5 died)" \
+	    test "$dead" -eq 0
+	command -v strace > /dev/null 2>&1 || return 0
+	# The same with the daemon's side slowed down by strace (0.5 s in
+	# setsid, which the detached child calls, and in socketpair, which
+	# the start calls near its end): the race every time.
+	r=$tmp/ready-strace
+	echo 'prefork_spares = 0;' | mkconf "$r"
+	strace -f -o "$r/st" -e trace=setsid,socketpair \
+	    -e inject=setsid:delay_exit=500000 \
+	    -e inject=socketpair:delay_exit=500000 \
+	    "$top/$BUILD/moatftpd" -c "$r/c.conf" &
+	spid=$!
+	# the first pid strace names is the starting process
+	wait_for 100 test -s "$r/st"
+	first=$(sed -n '1s/ .*//p' "$r/st")
+	wait_for 100 grep -q "^$first +++ exited" "$r/st"
+	check "start (slowed): the start returned 0" \
+	    grep -q "^$first +++ exited with 0" "$r/st"
+	check "start (slowed): the pidfile is written when the start returns" \
+	    test -s "$r/pid"
+	wait_for 50 test -s "$r/pid"
+	p=$(cat "$r/pid" 2>/dev/null)
+	kill -HUP "$p" 2>/dev/null
+	sleep 1
+	check "start (slowed): a SIGHUP right after the start is a reload" \
+	    sh -c "! grep -q 'killed by SIGHUP' '$r/st'"
+	stop_daemon "$r"
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+}
+
+if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ]; then
+	start_ready
+fi
+
 if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ] &&
     command -v unshare >/dev/null 2>&1 &&
     unshare -m true 2>/dev/null; then
