@@ -167,25 +167,29 @@ fi
 freeport() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# mkconf DIR: DIR/c.conf for a daemon on a free loopback port ($port), TLS
-# off, the pidfile DIR/pid, more lines from standard input; the account.
+# mkconf DIR [LINE...]: DIR/c.conf for a daemon on a free loopback port
+# ($port), TLS off, the pidfile DIR/pid, and the LINEs; the account.
 mkconf() {
-	mkdir -p "$1/empty" && chmod 755 "$1/empty"
+	d=$1
+	shift
+	mkdir -p "$d/empty" && chmod 755 "$d/empty"
 	port=$(freeport)
 	{
 		echo "listen = [\"127.0.0.1:$port\"];"
-		echo "user_db = \"$1/users.db\";"
-		echo "home_root = \"$1/home\";"
-		echo "jail_dir = \"$1/empty\";"
-		echo "pidfile = \"$1/pid\";"
+		echo "user_db = \"$d/users.db\";"
+		echo "home_root = \"$d/home\";"
+		echo "jail_dir = \"$d/empty\";"
+		echo "pidfile = \"$d/pid\";"
 		echo 'tls_cert = "";'
 		echo 'tls_key = "";'
 		echo 'login_fail_delay = 0;'
 		echo 'shutdown_grace = 1;'
-		cat
-	} > "$1/c.conf"
-	chmod 0644 "$1/c.conf"
-	echo 'ops-pass-1' | "$top/$BUILD/moatadm" -c "$1/c.conf" useradd ops \
+		for l in "$@"; do
+			echo "$l"
+		done
+	} > "$d/c.conf"
+	chmod 0644 "$d/c.conf"
+	echo 'ops-pass-1' | "$top/$BUILD/moatadm" -c "$d/c.conf" useradd ops \
 	    --password-stdin > /dev/null 2>&1
 }
 # wait_for N COMMAND...: up to N tenths of a second for COMMAND to succeed.
@@ -221,7 +225,7 @@ transfers() {
 # private mount namespace: a tmpfs /dev whose log is a symlink.
 syslog_symlink() {
 	r=$tmp/slog
-	mkconf "$r" < /dev/null
+	mkconf "$r"
 	mkdir -p "$r/journal" "$r/olddev"
 	/usr/bin/python3 -c '
 import os, socket, sys
@@ -269,7 +273,7 @@ EOF
 # and before SIGHUP was handled, so a SIGHUP then killed the daemon.
 start_ready() {
 	r=$tmp/ready
-	mkconf "$r" < /dev/null
+	mkconf "$r"
 	i=0 early=0 dead=0
 	while [ $i -lt 5 ]; do
 		"$top/$BUILD/moatftpd" -c "$r/c.conf" || break
@@ -299,7 +303,7 @@ start_ready() {
 	# setsid, which the detached child calls, and in socketpair, which
 	# the start calls near its end): the race every time.
 	r=$tmp/ready-strace
-	echo 'prefork_spares = 0;' | mkconf "$r"
+	mkconf "$r" 'prefork_spares = 0;'
 	strace -f -o "$r/st" -e trace=setsid,socketpair \
 	    -e inject=setsid:delay_exit=500000 \
 	    -e inject=socketpair:delay_exit=500000 \
@@ -308,9 +312,9 @@ start_ready() {
 	# the first pid strace names is the starting process
 	wait_for 100 test -s "$r/st"
 	first=$(sed -n '1s/ .*//p' "$r/st")
-	wait_for 100 grep -q "^$first +++ exited" "$r/st"
+	wait_for 100 grep -Eq "^$first +[+]{3} exited" "$r/st"
 	check "start (slowed): the start returned 0" \
-	    grep -q "^$first +++ exited with 0" "$r/st"
+	    grep -Eq "^$first +[+]{3} exited with 0" "$r/st"
 	check "start (slowed): the pidfile is written when the start returns" \
 	    test -s "$r/pid"
 	wait_for 50 test -s "$r/pid"
