@@ -409,7 +409,7 @@ load_users(struct userdb *db)
 	char	err[512];
 
 	if (userdb_load(db, m.cfg->user_db, err, sizeof(err)) == -1) {
-		log_warnx("user db: %s", err);
+		log_errx("user db: %s", err);
 		return -1;
 	}
 	return 0;
@@ -482,7 +482,7 @@ rebind(const struct config *nc, int *nfd)
 		if (nfd[i] != -1)
 			continue;
 		if ((nfd[i] = addr_listen(&nc->listen[i])) == -1) {
-			log_warn("reload: listen %s", nc->listen[i].text);
+			log_err("reload: listen %s", nc->listen[i].text);
 			goto fail;
 		}
 		log_info("listening on %s", nc->listen[i].text);
@@ -520,13 +520,13 @@ reload(void)
 	SSL_CTX			*dctx = NULL;
 
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s: keeping the old configuration", err);
+		log_errx("reload: %s: keeping the old configuration", err);
 	} else if (config_checks(&ncfg, m.ticket_keys, 0, &juid, &jgid,
 	    &dctx) == -1) {
-		log_warnx("reload: keeping the old configuration");
+		log_errx("reload: keeping the old configuration");
 	} else if (rebind(&ncfg, nfd) == -1) {
 		SSL_CTX_free(dctx);
-		log_warnx("reload: cannot listen as configured: keeping the "
+		log_errx("reload: cannot listen as configured: keeping the "
 		    "old configuration");
 	} else {
 		memcpy(m.lfd, nfd, sizeof(nfd));
@@ -552,7 +552,7 @@ reload(void)
 		log_info("user db re-read: %zu accounts", m.db.nusers);
 		end_removed_sessions();
 	} else
-		log_warnx("reload: keeping the old user db");
+		log_errx("reload: keeping the old user db");
 	/* spares hold the old configuration and db: new ones take over */
 	prefork_killall();
 }

@@ -154,6 +154,30 @@ vlog(int lvl, int pri, const char *fmt, va_list ap)
 }
 
 void
+log_err(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_errx("%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERR, LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	char	buf[1024];
@@ -207,7 +231,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s: %s", buf, strerror(saved));
+	log_errx("fatal: %s: %s", buf, strerror(saved));
 	_exit(1);
 }
 
@@ -220,6 +244,6 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s", buf);
+	log_errx("fatal: %s", buf);
 	_exit(1);
 }

@@ -24,6 +24,10 @@ void	log_settag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Map a facility name ("ftp", "daemon", "local0".."local7") to LOG_*; -1 if unknown. */
 int	log_facility_byname(const char *name);
 
+/* log_err and log_warn add strerror(errno). Errors are what stops a start,
+ * a reload or a process; they are logged at every log_level. */
+void	log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_errx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -328,8 +328,30 @@ start_ready() {
 	wait "$spid" 2>/dev/null
 }
 
+# log_level = "err" still says why a start fails, and a fatal error is an
+# error: nothing was ever logged at "err", so such a daemon that did not
+# start said nothing at all.
+log_err_level() {
+	r=$tmp/errlevel
+	mkconf "$r" 'log_level = "err";'
+	/usr/bin/python3 -c '
+import socket, subprocess, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+r = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL,
+    stderr=subprocess.PIPE, text=True, timeout=30)
+sys.stdout.write(r.stderr + "exit %d\n" % r.returncode)
+' "$port" "$top/$BUILD/moatftpd" -f -c "$r/c.conf" > "$r/out" 2>&1
+	check "log_level err: a start on a busy port fails" grep -qx 'exit 1' "$r/out"
+	check "log_level err: and says why" grep -q \
+	    "listen \"127.0.0.1:$port\": Address already in use" "$r/out"
+}
+
 if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ]; then
 	start_ready
+	log_err_level
 fi
 
 if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ] &&
