@@ -514,7 +514,7 @@ reload(void)
 	char			 err[512];
 
 	int			 nfd[MOAT_LISTEN_MAX];
-	int			 newlog;
+	int			 newlog, newfac;
 	uid_t			 juid = m.jail_uid;
 	gid_t			 jgid = m.jail_gid;
 	SSL_CTX			*dctx = NULL;
@@ -536,7 +536,29 @@ reload(void)
 		SSL_CTX_free(m.data_ctx);	/* sessions hold their own */
 		m.data_ctx = dctx;
 		newlog = strcmp(old->xferlog, ncfg.xferlog) != 0;
+		newfac = strcmp(old->log_facility, ncfg.log_facility) != 0;
+		/* the pidfile is locked and the scoreboard beside it mapped
+		 * since the start: those stay until a restart */
+		if (strcmp(old->pidfile, ncfg.pidfile) != 0) {
+			log_warnx("reload: pidfile \"%s\" takes effect at the "
+			    "next start; until then it stays \"%s\"",
+			    ncfg.pidfile, old->pidfile);
+			(void)strlcpy(ncfg.pidfile, old->pidfile,
+			    sizeof(ncfg.pidfile));
+		}
+		if (old->ledger_slots != ncfg.ledger_slots) {
+			log_warnx("reload: ledger_slots %ld takes effect at the "
+			    "next start; until then it stays %ld",
+			    ncfg.ledger_slots, old->ledger_slots);
+			ncfg.ledger_slots = old->ledger_slots;
+		}
 		*old = ncfg;
+		if (newfac) {
+			log_setfacility(
+			    log_facility_byname(m.cfg->log_facility));
+			log_info("log_facility is now \"%s\"",
+			    m.cfg->log_facility);
+		}
 		if (newlog && xferlog_open(m.cfg->xferlog) == 0)
 			log_info("xferlog is now \"%s\"", m.cfg->xferlog);
 		log_setlevel(m.opts->debug ? LOG_LVL_DEBUG :

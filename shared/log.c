@@ -56,6 +56,13 @@ log_init(const char *ident, int to_stderr, int facility)
 	tzset();
 }
 
+void
+log_setfacility(int facility)
+{
+	if (log_stderr == LOG_TO_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+}
+
 const char *
 log_syslog_peer(void)
 {

@@ -17,6 +17,8 @@ void	log_init(const char *ident, int to_stderr, int facility);
  * (journald's socket when /dev/log is a link to it) at log_init; "" when
  * not logging to syslog. */
 const char *log_syslog_peer(void);
+/* A new facility for syslog (a reload); nothing on standard error. */
+void	log_setfacility(int facility);
 void	log_setlevel(int level);
 int	log_getlevel(void);
 /* Prefix every line with "[tag] " (session id, user, address). */

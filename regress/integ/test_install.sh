@@ -261,7 +261,25 @@ EOF
 		check "journald /dev/log: syslog has \"$w\"" \
 		    grep -q "$w" "$r/syslog"
 	done
+	# A reload applies a new log_facility (local3 at info: <158>); it
+	# went on logging to the old one. A new pidfile waits for a restart:
+	# the old one stays, locked, and is removed at the stop.
+	echo 'log_facility = "local3";' >> "$r/c.conf"
+	sed -i "s|^pidfile = .*|pidfile = \"$r/pid2\";|" "$r/c.conf"
+	kill -HUP "$(cat "$r/pid")"
+	check "reload: the new log_facility is in force" wait_for 50 \
+	    grep -q '^<158>.*log_facility is now "local3"' "$r/syslog"
+	curl -sS --max-time 20 -u ops:ops-pass-1 "ftp://127.0.0.1:$port/" \
+	    > /dev/null 2>&1
+	check "reload: sessions log to the new facility" wait_for 50 \
+	    grep -q '^<158>.*login ops from' "$r/syslog"
+	check "reload: a new pidfile waits for the next start" \
+	    grep -q "pidfile \"$r/pid2\" takes effect at the next start" \
+	    "$r/syslog"
+	check "reload: the pidfile stays" test -s "$r/pid"
+	check "reload: no second pidfile" test ! -e "$r/pid2"
 	stop_daemon "$r"
+	check "stop: the pidfile is removed" test ! -e "$r/pid"
 	kill "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
 }
