@@ -416,6 +416,50 @@ for m in conf/moatftpd.8 conf/moatftpd.conf.5 conf/moatadm.8 conf/moatftp.1; do
 	fi
 done
 
+# ---- what the programs take is documented --------------------------------------
+# Each moatadm command (its table in admin/main.c) in moatadm(8) and in
+# `moatadm help`; each moatftp option (getopt_long's table and the short
+# options) in moatftp(1) and --help; each key of moatftpd.conf in
+# moatftpd.conf(5).
+sed -n 's/^	{ "\([a-z]*\)",.*cmd_.*/\1/p' admin/main.c > "$tmp/adm-cmds"
+check "moatadm: the command table was read" test -s "$tmp/adm-cmds"
+if [ -x "$BUILD/moatadm" ]; then
+	"$BUILD/moatadm" help > "$tmp/adm-help" 2>&1
+	check "moatadm help exits 0" test $? -eq 0
+	"$BUILD/moatadm" -h > "$tmp/adm-h" 2>&1
+	check "moatadm -h is moatadm help" cmp "$tmp/adm-help" "$tmp/adm-h"
+	check "moatadm help lists help" grep -q "moatadm -h | help" "$tmp/adm-help"
+	echo help >> "$tmp/adm-cmds"
+	# an item is ".It Cm NAME ..." or ".It Xo" then ".Cm NAME"
+	grep -A1 '^\.It' conf/moatadm.8 > "$tmp/adm-items"
+	while read -r c; do
+		[ "$c" = help ] || check "moatadm help lists $c" \
+		    grep -q "moatadm $c\\b" "$tmp/adm-help"
+		check "moatadm.8 documents $c" grep -q "Cm $c\\b" "$tmp/adm-items"
+	done < "$tmp/adm-cmds"
+fi
+sed -n 's/^	{ "\([a-z-]*\)",.*_argument.*/\1/p' client/main.c > "$tmp/cli-long"
+check "moatftp: the option table was read" test -s "$tmp/cli-long"
+if [ -x "$BUILD/moatftp" ]; then
+	"$BUILD/moatftp" --help > "$tmp/cli-help" 2>&1
+	check "moatftp --help exits 0" test $? -eq 0
+	while read -r o; do
+		[ "$o" = help ] || check "moatftp --help shows --$o" \
+		    grep -q -- "--$o" "$tmp/cli-help"
+		check "moatftp.1 documents --$o" grep -q "^\\.It .*Fl -$o\\b" conf/moatftp.1
+	done < "$tmp/cli-long"
+	for o in $(sed -n 's/.*getopt_long(argc, argv, "+\([A-Za-z:]*\)".*/\1/p' \
+	    client/main.c | tr -d ':' | fold -w1); do
+		check "moatftp.1 documents -$o" grep -q "^\\.It Fl $o\\b" conf/moatftp.1
+	done
+fi
+sed -n 's/^#\([a-z_][a-z_0-9]*\) = .*/\1/p' conf/moatftpd.conf | sort -u |
+    while read -r k; do
+	grep -q "^\\.It Ic $k No\\|^\\.It Ic .*[ ,]$k No\\|Ic $k No = " \
+	    conf/moatftpd.conf.5 || echo "$k"
+done > "$tmp/undoc"
+same "moatftpd.conf(5) documents every key" /dev/null "$tmp/undoc"
+
 # ---- moatftpd.conf -----------------------------------------------------------
 # Every field of struct config (but path and nlisten) is a key in the file.
 sed -n '/^struct config {/,/^};/p' shared/config.h |
