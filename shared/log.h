@@ -23,7 +23,8 @@ void	log_setlevel(int level);
 int	log_getlevel(void);
 /* Prefix every line with "[tag] " (session id, user, address). */
 void	log_settag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Map a facility name ("ftp", "daemon", "local0".."local7") to LOG_*; -1 if unknown. */
+/* Map a facility name ("ftp", "daemon", "auth", "authpriv", "user",
+ * "local0".."local7") to LOG_*; -1 if unknown. */
 int	log_facility_byname(const char *name);
 
 /* log_err and log_warn add strerror(errno). Errors are what stops a start,
