@@ -115,6 +115,11 @@ if [ "$built" = yes ]; then
 	    > "$tmp/got-local"
 	same "installed files and modes" "$tmp/expect-local" "$tmp/got-local"
 	check "jail directory made" test -d "$d/var/empty/moatftpd"
+	# where the example xferlog and the logrotate snippet put it; without
+	# it a start with that xferlog fails its check (systemd makes it with
+	# LogsDirectory=, the init script did not)
+	check "log directory made" test -d "$d/var/log/moatftpd"
+	check "log directory mode 755" test "$(mode "$d/var/log/moatftpd")" = 755
 	check "installed conf is conf/moatftpd.conf" \
 	    cmp conf/moatftpd.conf "$d/etc/moatftpd/moatftpd.conf"
 	check "init script runs /usr/local/sbin/moatftpd" \
@@ -138,6 +143,8 @@ if [ "$built" = yes ]; then
 	echo "etc/moatftpd/moatftpd.conf" > "$tmp/expect-left"
 	tree "$d" > "$tmp/got-left"
 	same "uninstall removes all but the conf" "$tmp/expect-left" "$tmp/got-left"
+	check "uninstall removes the empty log directory" \
+	    test ! -e "$d/var/log/moatftpd"
 
 	d=$tmp/root-usr
 	check "make install PREFIX=/usr" \
