@@ -374,8 +374,86 @@ sys.stdout.write(r.stderr + "exit %d\n" % r.returncode)
 	    "listen \"127.0.0.1:$port\": Address already in use" "$r/out"
 }
 
+# The init script's actions and LSB exit codes, with build/moatftpd and a
+# test configuration (MOATFTPD_DEFAULTS names the settings file).
+# irc EXPECTED ACTION [NAME]: run the script, compare its exit status.
+irc() {
+	MOATFTPD_DEFAULTS=$r/defaults sh conf/moatftpd.init "$2" \
+	    > "$r/init.out" 2>&1
+	got=$?
+	if [ "$got" -eq "$1" ]; then
+		ok "init ${3:-$2}: exit $1"
+	else
+		bad "init ${3:-$2}: exit $got, not $1"
+		sed 's/^/     /' "$r/init.out"
+	fi
+}
+live() { [ -s "$r/pid" ] && kill -0 "$(cat "$r/pid")" 2>/dev/null; }
+init_script() {
+	r=$tmp/init
+	mkconf "$r"
+	{
+		echo "DAEMON=$top/$BUILD/moatftpd"
+		echo "CONF=$r/c.conf"
+		echo "STOP_TIMEOUT=10"
+	} > "$r/defaults"
+	irc 3 status "status, never started"
+	irc 0 stop "stop, not running"
+	irc 7 reload "reload, not running"
+	irc 0 start
+	check "init start: the daemon runs" live
+	p1=$(cat "$r/pid")
+	transfers "$r" "init start"
+	irc 0 start "start, already running"
+	check "init start, already running: the same daemon" \
+	    test "$(cat "$r/pid")" = "$p1"
+	irc 0 status
+	irc 0 reload
+	irc 0 force-reload
+	sleep 0.3
+	check "init reload: the same daemon runs" test "$(cat "$r/pid")" = "$p1"
+	check "init reload: alive" live
+	irc 0 configtest
+	irc 0 restart
+	check "init restart: a new daemon" sh -c \
+	    "test \"\$(cat '$r/pid')\" != '$p1'"
+	transfers "$r" "init restart"
+	# a bad file: start and restart refuse (6) and leave the daemon be
+	cp "$r/c.conf" "$r/c.good"
+	echo 'max_clients = 0;' >> "$r/c.conf"
+	irc 6 restart "restart, bad config"
+	irc 6 reload "reload, bad config"
+	check "init restart, bad config: the daemon still runs" live
+	cp "$r/c.good" "$r/c.conf"
+	irc 0 stop
+	check "init stop: the daemon is gone" sh -c "! kill -0 $p1 2>/dev/null"
+	check "init stop: the pidfile is gone" test ! -e "$r/pid"
+	irc 3 status "status, stopped"
+	# a stale pidfile: a dead process, then a live one not moatftpd
+	sh -c 'echo $$' > "$r/pid"
+	irc 1 status "status, stale pidfile"
+	irc 0 start "start, stale pidfile"
+	check "init start, stale pidfile: the daemon runs" live
+	irc 0 stop "stop after a stale pidfile"
+	sleep 60 &
+	sp=$!
+	echo "$sp" > "$r/pid"
+	irc 0 stop "stop, pidfile names another program"
+	check "init stop: another program is not signalled" kill -0 "$sp"
+	kill "$sp"
+	wait "$sp" 2>/dev/null
+	rm -f "$r/pid"
+	echo 'max_clients = 0;' >> "$r/c.conf"
+	irc 6 start "start, bad config"
+	irc 2 bogus "an unknown action"
+	cp "$r/c.good" "$r/c.conf"
+	echo "DAEMON=$r/nonesuch" >> "$r/defaults"
+	irc 5 start "start, no daemon binary"
+}
+
 if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ]; then
 	start_ready
+	init_script
 	log_err_level
 fi
 
