@@ -20,7 +20,7 @@
 #include "shared/log.h"
 
 enum ktype { K_INT, K_BOOL, K_STR, K_LISTEN, K_LOGLEVEL, K_TRISTATE,
-	K_PREFIXES };
+	K_PREFIXES, K_INADDR };
 
 struct key {
 	const char	*name;
@@ -48,7 +48,9 @@ static const struct key keys[] = {
 	KSTR(jail_user, "nobody"),
 	KINT(pasv_min_port, 1024, 65535, 40000),
 	KINT(pasv_max_port, 1024, 65535, 40999),
-	KSTR(pasv_address, ""),
+	/* "" or a numeric IPv4 address: PASV replies carry four numbers */
+	{ "pasv_address", K_INADDR, OFF(pasv_address), SZ(pasv_address), 0, 0,
+	    0, "" },
 	KINT(login_timeout, 1, 86400, 60),
 	KINT(idle_timeout, 1, 86400, 900),
 	KINT(data_timeout, 1, 86400, 60),
@@ -150,6 +152,7 @@ config_defaults(struct config *c)
 
 		switch (k->type) {
 		case K_STR:
+		case K_INADDR:
 			(void)strlcpy(kstr(c, k), k->sdef, k->size);
 			break;
 		case K_LISTEN:
@@ -241,6 +244,7 @@ load_key(struct config *c, const struct key *k, config_setting_t *s,
 {
 	int		 line = (int)config_setting_source_line(s);
 	const char	*str;
+	struct in_addr	 in4;
 	long long	 v;
 	int		 i, n;
 
@@ -268,6 +272,17 @@ load_key(struct config *c, const struct key *k, config_setting_t *s,
 		if ((str = config_setting_get_string(s)) == NULL)
 			return seterr(err, errlen, file, line,
 			    "%s: expected a string", k->name);
+		if (strlcpy(kstr(c, k), str, k->size) >= k->size)
+			return seterr(err, errlen, file, line,
+			    "%s: string too long", k->name);
+		return 0;
+	case K_INADDR:
+		if ((str = config_setting_get_string(s)) == NULL ||
+		    (str[0] != '\0' && inet_pton(AF_INET, str, &in4) != 1))
+			return seterr(err, errlen, file, line,
+			    "%s: \"%s\" is not a numeric IPv4 address (or \"\" "
+			    "for the control connection's)", k->name,
+			    str ? str : "?");
 		if (strlcpy(kstr(c, k), str, k->size) >= k->size)
 			return seterr(err, errlen, file, line,
 			    "%s: string too long", k->name);
@@ -426,6 +441,7 @@ config_print(const struct config *c, FILE *fp)
 			fprintf(fp, "];\n");
 			break;
 		case K_STR:
+		case K_INADDR:
 			fprintf(fp, "%s = \"%s\";\n", k->name, ckstr(c, k));
 			break;
 		case K_BOOL:
