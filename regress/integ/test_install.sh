@@ -451,8 +451,28 @@ init_script() {
 	irc 5 start "start, no daemon binary"
 }
 
+# moatftpd -c with a relative path, run from the file's directory: the
+# detached daemon works in /, and its reloads read that same file (they
+# read /c.conf, failed, and kept the old configuration). Seen by a new
+# listen address that only a reload can bring.
+reload_relative() {
+	r=$tmp/relconf
+	mkconf "$r"
+	old=$port
+	(cd "$r" && "$top/$BUILD/moatftpd" -c c.conf)
+	check "relative -c: the daemon starts" wait_for 50 test -s "$r/pid"
+	new=$(freeport)
+	sed -i "s|127.0.0.1:$old|127.0.0.1:$new|" "$r/c.conf"
+	kill -HUP "$(cat "$r/pid")"
+	check "relative -c: a reload reads the file (new listen address)" \
+	    wait_for 50 curl -sS --max-time 5 -u ops:ops-pass-1 \
+	    "ftp://127.0.0.1:$new/"
+	stop_daemon "$r"
+}
+
 if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ]; then
 	start_ready
+	reload_relative
 	init_script
 	log_err_level
 fi
