@@ -470,8 +470,33 @@ reload_relative() {
 	stop_daemon "$r"
 }
 
+# The shipped logrotate snippet, its paths moved into a test directory,
+# rotates a live daemon's xferlog: the old lines stay in xferlog.1, and
+# the next transfer (a new session) lands in the new file (SIGUSR1).
+logrotate_live() {
+	r=$tmp/lrot
+	mkconf "$r" "xferlog = \"$r/xferlog\";"
+	sed -e "s|/var/log/moatftpd/xferlog|$r/xferlog|" \
+	    -e "s|/run/moatftpd.pid|$r/pid|g" conf/moatftpd.logrotate \
+	    > "$r/lr.conf"
+	"$top/$BUILD/moatftpd" -c "$r/c.conf"
+	transfers "$r" "logrotate before"
+	check "logrotate: the daemon's xferlog has the upload" \
+	    grep -q ' /up.txt b _ i r ops ftp 0 \* c$' "$r/xferlog"
+	check "logrotate -f rotates it" logrotate -f -s "$r/state" "$r/lr.conf"
+	check "logrotate: the old lines are in xferlog.1" \
+	    grep -q ' /up.txt b _ i r ops ftp 0 \* c$' "$r/xferlog.1"
+	check "logrotate: the new xferlog is 0640" \
+	    test "$(mode "$r/xferlog")" = 640
+	transfers "$r" "logrotate after"
+	check "logrotate: the next transfers go to the new file" \
+	    wait_for 50 grep -q ' /up.txt b _ o r ops ftp 0 \* c$' "$r/xferlog"
+	stop_daemon "$r"
+}
+
 if [ "$(id -u)" -eq 0 ] && [ -x "$BUILD/moatftpd" ]; then
 	start_ready
+	command -v logrotate > /dev/null 2>&1 && logrotate_live
 	reload_relative
 	init_script
 	log_err_level
