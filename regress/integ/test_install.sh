@@ -127,6 +127,20 @@ if [ "$built" = yes ]; then
 	check "unit runs /usr/local/sbin/moatftpd" \
 	    grep -q '^ExecStart=/usr/local/sbin/moatftpd ' \
 	    "$d/lib/systemd/system/moatftpd.service"
+	# systemctl reload checks the file first, as the init script does
+	check "unit checks the file before a reload" \
+	    grep -q '^ExecReload=/usr/local/sbin/moatftpd -t -c /etc/moatftpd/moatftpd.conf$' \
+	    "$d/lib/systemd/system/moatftpd.service"
+	if command -v systemd-analyze > /dev/null 2>&1; then
+		# only the missing programs (not installed on this host) may
+		# be reported
+		systemd-analyze verify --man=no \
+		    "$d/lib/systemd/system/moatftpd.service" > "$tmp/verify" 2>&1
+		grep -v 'is not executable: No such file or directory' \
+		    "$tmp/verify" > "$tmp/verify.left"
+		same "systemd-analyze verify: nothing but the missing programs" \
+		    /dev/null "$tmp/verify.left"
+	fi
 	check "installed moatftpd is build/moatftpd" \
 	    cmp "$BUILD/moatftpd" "$d/usr/local/sbin/moatftpd"
 	installed_runs "$d/usr/local"
