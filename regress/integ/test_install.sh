@@ -549,6 +549,11 @@ for m in conf/moatftpd.8 conf/moatftpd.conf.5 conf/moatadm.8 conf/moatftp.1; do
 	else
 		ok "groff -ww $m"
 	fi
+	# mandoc's warnings and worse (its style notes and the pages that
+	# are not installed here are left out)
+	if command -v mandoc >/dev/null 2>&1; then
+		check "mandoc -Tlint -Wwarning $m" mandoc -Tlint -Wwarning "$m"
+	fi
 	if command -v man >/dev/null 2>&1; then
 		if MANWIDTH=80 man -l "$m" > "$tmp/man" 2> "$tmp/man.err" &&
 		    [ ! -s "$tmp/man.err" ] && [ -s "$tmp/man" ]; then
