@@ -41,6 +41,7 @@ usage(FILE *fp)
 	size_t	i;
 
 	fprintf(fp, "usage: moatadm [-c FILE] COMMAND [ARGS]\n");
+	fprintf(fp, "       moatadm -h | help\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "       moatadm %s\n", commands[i].usage);
 }
@@ -76,6 +77,12 @@ main(int argc, char **argv)
 	if (argc == 0)
 		return adm_bad("usage: moatadm [-c FILE] COMMAND "
 		    "(try moatadm -h)");
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 1)
+			return adm_bad("usage: moatadm help");
+		usage(stdout);
+		return ADM_OK;
+	}
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			break;

@@ -31,7 +31,7 @@ bad_setting(const struct config *cfg, const char *key, const char *value,
 {
 	char	vis[512];
 
-	log_warnx("%s: %s \"%s\": %s", cfg->path, key,
+	log_errx("%s: %s \"%s\": %s", cfg->path, key,
 	    log_vis(vis, sizeof(vis), value), why);
 	return -1;
 }
@@ -54,7 +54,7 @@ check_secrecy(const struct config *cfg, const char *key, const char *path,
 	if (why == NULL)
 		return 0;
 	if (key == NULL) {
-		log_warnx("%s: %s", path, why);
+		log_errx("%s: %s", path, why);
 		return -1;
 	}
 	return bad_setting(cfg, key, path, why);
@@ -164,7 +164,7 @@ tls_probe(const struct config *cfg, const unsigned char *keys)
 			return -1;
 		}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warnx("%s: TLS: cannot use tls_cert \"%s\" and tls_key "
+		log_errx("%s: TLS: cannot use tls_cert \"%s\" and tls_key "
 		    "\"%s\": %s", cfg->path, cfg->tls_cert, cfg->tls_key,
 		    off > 0 ? log_vis(vis, sizeof(vis), err) :
 		    "the check died");
@@ -199,7 +199,7 @@ config_checks(const struct config *cfg, const unsigned char *keys, int dry,
 			bad = 1;
 		else if ((ctx = tls_data_ctx(cfg, keys, err,
 		    sizeof(err))) == NULL) {
-			log_warnx("%s: TLS: %s", cfg->path, err);
+			log_errx("%s: TLS: %s", cfg->path, err);
 			bad = 1;
 		}
 	}

@@ -1,4 +1,5 @@
 /* moatftpd [-f] [-d] [-t [-n]] [-c FILE] */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
@@ -23,7 +24,8 @@ main(int argc, char *argv[], char *envp[])
 {
 	static struct config	cfg;	/* shared with every child */
 	struct master_opts	o = { MOAT_DEFAULT_CONF, 0, 0 };
-	char			err[1024];
+	static char		abspath[PATH_MAX];
+	char			err[1024], cwd[PATH_MAX];
 	int			ch, test = 0, parse_only = 0;
 
 	bindnow_reexec(argv);
@@ -51,6 +53,17 @@ main(int argc, char *argv[], char *envp[])
 	}
 	if (optind != argc || (parse_only && !test))
 		usage();
+	/* a reload reads the file again, after the detach's chdir("/") */
+	if (o.conffile[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    (size_t)snprintf(abspath, sizeof(abspath), "%s/%s", cwd,
+		    o.conffile) >= sizeof(abspath)) {
+			fprintf(stderr, "moatftpd: %s: cannot make the path "
+			    "absolute\n", o.conffile);
+			return 1;
+		}
+		o.conffile = abspath;
+	}
 	if (config_load(&cfg, o.conffile, err, sizeof(err)) == -1) {
 		fprintf(stderr, "moatftpd: %s\n", err);
 		return 1;

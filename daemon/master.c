@@ -409,7 +409,7 @@ load_users(struct userdb *db)
 	char	err[512];
 
 	if (userdb_load(db, m.cfg->user_db, err, sizeof(err)) == -1) {
-		log_warnx("user db: %s", err);
+		log_errx("user db: %s", err);
 		return -1;
 	}
 	return 0;
@@ -482,7 +482,7 @@ rebind(const struct config *nc, int *nfd)
 		if (nfd[i] != -1)
 			continue;
 		if ((nfd[i] = addr_listen(&nc->listen[i])) == -1) {
-			log_warn("reload: listen %s", nc->listen[i].text);
+			log_err("reload: listen %s", nc->listen[i].text);
 			goto fail;
 		}
 		log_info("listening on %s", nc->listen[i].text);
@@ -514,19 +514,19 @@ reload(void)
 	char			 err[512];
 
 	int			 nfd[MOAT_LISTEN_MAX];
-	int			 newlog;
+	int			 newlog, newfac;
 	uid_t			 juid = m.jail_uid;
 	gid_t			 jgid = m.jail_gid;
 	SSL_CTX			*dctx = NULL;
 
 	if (config_load(&ncfg, m.opts->conffile, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s: keeping the old configuration", err);
+		log_errx("reload: %s: keeping the old configuration", err);
 	} else if (config_checks(&ncfg, m.ticket_keys, 0, &juid, &jgid,
 	    &dctx) == -1) {
-		log_warnx("reload: keeping the old configuration");
+		log_errx("reload: keeping the old configuration");
 	} else if (rebind(&ncfg, nfd) == -1) {
 		SSL_CTX_free(dctx);
-		log_warnx("reload: cannot listen as configured: keeping the "
+		log_errx("reload: cannot listen as configured: keeping the "
 		    "old configuration");
 	} else {
 		memcpy(m.lfd, nfd, sizeof(nfd));
@@ -536,7 +536,29 @@ reload(void)
 		SSL_CTX_free(m.data_ctx);	/* sessions hold their own */
 		m.data_ctx = dctx;
 		newlog = strcmp(old->xferlog, ncfg.xferlog) != 0;
+		newfac = strcmp(old->log_facility, ncfg.log_facility) != 0;
+		/* the pidfile is locked and the scoreboard beside it mapped
+		 * since the start: those stay until a restart */
+		if (strcmp(old->pidfile, ncfg.pidfile) != 0) {
+			log_warnx("reload: pidfile \"%s\" takes effect at the "
+			    "next start; until then it stays \"%s\"",
+			    ncfg.pidfile, old->pidfile);
+			(void)strlcpy(ncfg.pidfile, old->pidfile,
+			    sizeof(ncfg.pidfile));
+		}
+		if (old->ledger_slots != ncfg.ledger_slots) {
+			log_warnx("reload: ledger_slots %ld takes effect at the "
+			    "next start; until then it stays %ld",
+			    ncfg.ledger_slots, old->ledger_slots);
+			ncfg.ledger_slots = old->ledger_slots;
+		}
 		*old = ncfg;
+		if (newfac) {
+			log_setfacility(
+			    log_facility_byname(m.cfg->log_facility));
+			log_info("log_facility is now \"%s\"",
+			    m.cfg->log_facility);
+		}
 		if (newlog && xferlog_open(m.cfg->xferlog) == 0)
 			log_info("xferlog is now \"%s\"", m.cfg->xferlog);
 		log_setlevel(m.opts->debug ? LOG_LVL_DEBUG :
@@ -552,7 +574,7 @@ reload(void)
 		log_info("user db re-read: %zu accounts", m.db.nusers);
 		end_removed_sessions();
 	} else
-		log_warnx("reload: keeping the old user db");
+		log_errx("reload: keeping the old user db");
 	/* spares hold the old configuration and db: new ones take over */
 	prefork_killall();
 }
@@ -709,6 +731,50 @@ shutdown_all(void)
 }
 
 /*
+ * Detach as daemon(3) does (a child in a new session, in /, its standard
+ * descriptors on /dev/null), except that the starting process waits until
+ * the daemon is ready: it exits 0 once the child writes a byte to the
+ * returned descriptor (its pidfile is written and its signals handled by
+ * then), 1 if the child dies first. So an init script or systemd
+ * (Type=forking) sees the start end with the pidfile in place and may
+ * signal that pid at once.
+ */
+static int
+detach(void)
+{
+	char	c;
+	ssize_t	n;
+	int	p[2], fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		close(p[1]);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		fatal("dup2");
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return p[1];
+}
+
+/*
  * What a start checks before it changes anything (but the pidfile, taken
  * first), each problem logged on a line of its own: what the configuration
  * needs, the user db, and the rest of the system. Fills the jail's ids,
@@ -743,7 +809,7 @@ master_main(struct config *cfg, const struct master_opts *o)
 {
 	struct sigaction	 sa;
 	pid_t			 other;
-	int			 i, root = geteuid() == 0;
+	int			 i, root = geteuid() == 0, readyfd = -1;
 
 	m.cfg = cfg;
 	m.opts = o;
@@ -789,15 +855,13 @@ master_main(struct config *cfg, const struct master_opts *o)
 		log_info("listening on %s", cfg->listen[i].text);
 	}
 	m.nlfd = cfg->nlisten;
-	if (!o->foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	if (m.pfh != NULL)
-		pidfile_write(m.pfh);
 	proxywait_init(admit);
 	if (pipe2(m.sigpipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe");
 	if ((m.scfd = seccomp_report_open()) == -1)
 		fatal("seccomp report socket");
+	/* handled before anyone can learn our pid: an early SIGHUP (moatadm
+	 * right after a start) must not end the daemon */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sighdlr;
 	sigemptyset(&sa.sa_mask);
@@ -808,8 +872,18 @@ master_main(struct config *cfg, const struct master_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (!o->foreground)
+		readyfd = detach();
+	if (m.pfh != NULL)
+		pidfile_write(m.pfh);
 	setproctitle("master");
 	log_info("moatftpd started");
+	if (readyfd != -1) {
+		/* the starting process exits 0 now, the pidfile written */
+		if (write(readyfd, "", 1) == -1)
+			log_warn("ready pipe");
+		close(readyfd);
+	}
 	master_loop();
 	shutdown_all();
 	if (m.pfh != NULL)

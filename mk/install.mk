@@ -28,6 +28,7 @@ INITDIR   = /etc/init.d
 UNITDIR   = /lib/systemd/system
 LOGROTDIR = /etc/logrotate.d
 JAILDIR   = /var/empty/moatftpd
+LOGDIR    = /var/log/moatftpd
 
 MAN1 = conf/moatftp.1
 MAN5 = conf/moatftpd.conf.5
@@ -38,7 +39,7 @@ install: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(CONFDIR) $(DESTDIR)$(INITDIR) $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(LOGROTDIR) $(DESTDIR)$(JAILDIR)
+	    $(DESTDIR)$(LOGROTDIR) $(DESTDIR)$(JAILDIR) $(DESTDIR)$(LOGDIR)
 	$(INSTALL) -m 0755 $(BUILD)/moatftpd $(BUILD)/moatadm $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0755 $(BUILD)/moatftp $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
@@ -56,7 +57,8 @@ install: all
 	    $(DESTDIR)$(INITDIR)/moatftpd $(DESTDIR)$(UNITDIR)/moatftpd.service
 	$(INSTALL) -m 0644 conf/moatftpd.logrotate $(DESTDIR)$(LOGROTDIR)/moatftpd
 
-# Leaves /etc/moatftpd (configuration, users, certificate) and the homes.
+# Leaves /etc/moatftpd (configuration, users, certificate), the homes and
+# the transfer logs (the log directory goes only if it is empty).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/moatftpd $(DESTDIR)$(SBINDIR)/moatadm \
 	    $(DESTDIR)$(BINDIR)/moatftp \
@@ -67,6 +69,7 @@ uninstall:
 	    $(DESTDIR)$(UNITDIR)/moatftpd.service \
 	    $(DESTDIR)$(LOGROTDIR)/moatftpd
 	@rmdir $(DESTDIR)$(JAILDIR) 2>/dev/null || true
+	@rmdir $(DESTDIR)$(LOGDIR) 2>/dev/null || true
 
 LINT_SH = conf/moatftpd.init conf/demo.sh $(wildcard regress/*.sh regress/*/*.sh)
 

@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "privsep/privsep.h"
@@ -80,15 +81,24 @@ sandbox_common(int role)
 	}
 }
 
-/* The socket syslog(3) opened (LOG_NDELAY) before any chroot: a unix
- * datagram socket connected to /dev/log. */
+/*
+ * The socket syslog(3) opened (LOG_NDELAY) before any chroot: a unix
+ * datagram socket connected to /dev/log. Its peer's name is the path the
+ * log daemon bound: "/dev/log" itself, or where a /dev/log symlink leads
+ * (systemd-journald's /run/systemd/journal/dev-log, the usual case on a
+ * systemd host). Closed behind syslog(3)'s back, the socket's number would
+ * go to the next descriptor opened, which syslog(3) then writes to and
+ * closes when that fails: log lines lost, and a session's file closed
+ * under it.
+ */
 static int
 is_syslog(int fd)
 {
-	struct sockaddr_un	sun;
-	socklen_t		len = sizeof(sun);
-	int			type;
-	socklen_t		tlen = sizeof(type);
+	struct sockaddr_un	 sun;
+	socklen_t		 len = sizeof(sun);
+	int			 type;
+	socklen_t		 tlen = sizeof(type);
+	const char		*peer = log_syslog_peer();
 
 	memset(&sun, 0, sizeof(sun));
 	if (getpeername(fd, (struct sockaddr *)&sun, &len) == -1 ||
@@ -96,7 +106,9 @@ is_syslog(int fd)
 	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1 ||
 	    type != SOCK_DGRAM)
 		return 0;
-	return strncmp(sun.sun_path, "/dev/log", sizeof(sun.sun_path)) == 0;
+	return strncmp(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path)) == 0 ||
+	    (peer[0] != '\0' &&
+	    strncmp(sun.sun_path, peer, sizeof(sun.sun_path)) == 0);
 }
 
 static int

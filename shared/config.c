@@ -20,7 +20,7 @@
 #include "shared/log.h"
 
 enum ktype { K_INT, K_BOOL, K_STR, K_LISTEN, K_LOGLEVEL, K_TRISTATE,
-	K_PREFIXES };
+	K_PREFIXES, K_INADDR, K_PATH };
 
 struct key {
 	const char	*name;
@@ -37,34 +37,38 @@ struct key {
 #define KINT(n, lo, hi, d)	{ #n, K_INT, OFF(n), 0, lo, hi, d, NULL }
 #define KBOOL(n, d)		{ #n, K_BOOL, OFF(n), 0, 0, 1, d, NULL }
 #define KSTR(n, d)		{ #n, K_STR, OFF(n), SZ(n), 0, 0, 0, d }
+/* "" or an absolute path: the daemon works in / once detached */
+#define KPATH(n, d)		{ #n, K_PATH, OFF(n), SZ(n), 0, 0, 0, d }
 
 static const struct key keys[] = {
 	{ "listen", K_LISTEN, 0, 0, 0, 0, 0, "0.0.0.0:21" },
-	KSTR(user_db, "/etc/moatftpd/users.db"),
-	KSTR(home_root, "/srv/moatftp"),
+	KPATH(user_db, "/etc/moatftpd/users.db"),
+	KPATH(home_root, "/srv/moatftp"),
 	KINT(uid_min, 1000, INT_MAX, 20000),
 	KINT(uid_max, 1000, INT_MAX, 29999),
-	KSTR(jail_dir, "/var/empty/moatftpd"),
+	KPATH(jail_dir, "/var/empty/moatftpd"),
 	KSTR(jail_user, "nobody"),
 	KINT(pasv_min_port, 1024, 65535, 40000),
 	KINT(pasv_max_port, 1024, 65535, 40999),
-	KSTR(pasv_address, ""),
+	/* "" or a numeric IPv4 address: PASV replies carry four numbers */
+	{ "pasv_address", K_INADDR, OFF(pasv_address), SZ(pasv_address), 0, 0,
+	    0, "" },
 	KINT(login_timeout, 1, 86400, 60),
 	KINT(idle_timeout, 1, 86400, 900),
 	KINT(data_timeout, 1, 86400, 60),
 	KINT(max_login_failures, 1, 1000, 3),
 	KINT(login_fail_delay, 0, 60, 2),
-	KSTR(pidfile, "/run/moatftpd.pid"),
+	KPATH(pidfile, "/run/moatftpd.pid"),
 	{ "log_level", K_LOGLEVEL, OFF(log_level), 0, 0, 3, LOG_LVL_INFO, NULL },
 	KSTR(log_facility, "ftp"),
-	KSTR(xferlog, ""),
+	KPATH(xferlog, ""),
 	KINT(max_clients, 1, 10000, 50),
 	KINT(queue_max, 0, 100000, 100),
 	KINT(queue_timeout, 1, 3600, 30),
 	KINT(max_per_ip, 1, 10000, 10),
 	KINT(max_per_user, 1, 10000, 5),
-	KSTR(tls_cert, "/etc/moatftpd/cert.pem"),
-	KSTR(tls_key, "/etc/moatftpd/key.pem"),
+	KPATH(tls_cert, "/etc/moatftpd/cert.pem"),
+	KPATH(tls_key, "/etc/moatftpd/key.pem"),
 	{ "tls_require_login", K_TRISTATE, OFF(tls_require_login), 0, -1, 1,
 	    -1, NULL },
 	KBOOL(tls_require_data, 1),
@@ -150,6 +154,8 @@ config_defaults(struct config *c)
 
 		switch (k->type) {
 		case K_STR:
+		case K_INADDR:
+		case K_PATH:
 			(void)strlcpy(kstr(c, k), k->sdef, k->size);
 			break;
 		case K_LISTEN:
@@ -241,6 +247,7 @@ load_key(struct config *c, const struct key *k, config_setting_t *s,
 {
 	int		 line = (int)config_setting_source_line(s);
 	const char	*str;
+	struct in_addr	 in4;
 	long long	 v;
 	int		 i, n;
 
@@ -265,9 +272,24 @@ load_key(struct config *c, const struct key *k, config_setting_t *s,
 		*kint(c, k) = config_setting_get_bool(s);
 		return 0;
 	case K_STR:
+	case K_PATH:
 		if ((str = config_setting_get_string(s)) == NULL)
 			return seterr(err, errlen, file, line,
 			    "%s: expected a string", k->name);
+		if (k->type == K_PATH && str[0] != '\0' && str[0] != '/')
+			return seterr(err, errlen, file, line,
+			    "%s: \"%s\" is not an absolute path", k->name, str);
+		if (strlcpy(kstr(c, k), str, k->size) >= k->size)
+			return seterr(err, errlen, file, line,
+			    "%s: string too long", k->name);
+		return 0;
+	case K_INADDR:
+		if ((str = config_setting_get_string(s)) == NULL ||
+		    (str[0] != '\0' && inet_pton(AF_INET, str, &in4) != 1))
+			return seterr(err, errlen, file, line,
+			    "%s: \"%s\" is not a numeric IPv4 address (or \"\" "
+			    "for the control connection's)", k->name,
+			    str ? str : "?");
 		if (strlcpy(kstr(c, k), str, k->size) >= k->size)
 			return seterr(err, errlen, file, line,
 			    "%s: string too long", k->name);
@@ -426,6 +448,8 @@ config_print(const struct config *c, FILE *fp)
 			fprintf(fp, "];\n");
 			break;
 		case K_STR:
+		case K_INADDR:
+		case K_PATH:
 			fprintf(fp, "%s = \"%s\";\n", k->name, ckstr(c, k));
 			break;
 		case K_BOOL:

@@ -1,5 +1,6 @@
 /* Logging: syslog, or stderr in the foreground. errno survives every call. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static int	 log_stderr = 1;
 static int	 log_level = LOG_LVL_INFO;
 static char	 log_tag[160];
 static const char *log_ident = "moat";
+static char	 log_peer[108];	/* where /dev/log leads (sun_path) */
 
 static const struct {
 	const char	*name;
@@ -39,11 +41,32 @@ static void	vlog(int, int, const char *, va_list)
 void
 log_init(const char *ident, int to_stderr, int facility)
 {
+	char	path[PATH_MAX];
+
 	log_ident = ident;
 	log_stderr = to_stderr;
-	if (to_stderr == LOG_TO_SYSLOG)
+	if (to_stderr == LOG_TO_SYSLOG) {
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+		/* resolved now, before any chroot or seccomp filter */
+		if (realpath(_PATH_LOG, path) == NULL ||
+		    strlcpy(log_peer, path, sizeof(log_peer)) >=
+		    sizeof(log_peer))
+			log_peer[0] = '\0';
+	}
 	tzset();
+}
+
+void
+log_setfacility(int facility)
+{
+	if (log_stderr == LOG_TO_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+const char *
+log_syslog_peer(void)
+{
+	return log_peer;
 }
 
 void
@@ -138,6 +161,30 @@ vlog(int lvl, int pri, const char *fmt, va_list ap)
 }
 
 void
+log_err(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_errx("%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERR, LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	char	buf[1024];
@@ -191,7 +238,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s: %s", buf, strerror(saved));
+	log_errx("fatal: %s: %s", buf, strerror(saved));
 	_exit(1);
 }
 
@@ -204,6 +251,6 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s", buf);
+	log_errx("fatal: %s", buf);
 	_exit(1);
 }

@@ -76,6 +76,11 @@ START_TEST(good_file)
 	ck_assert_int_eq(load_text("proxy_from = [];\n", &c, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(c.nproxy_from, 0);
+	ck_assert_int_eq(load_text("pasv_address = \"203.0.113.7\";\n", &c,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(c.pasv_address, "203.0.113.7");
+	ck_assert_int_eq(load_text("pasv_address = \"\";\n", &c, err,
+	    sizeof(err)), 0);
 }
 END_TEST
 
@@ -96,6 +101,22 @@ static const struct {
 	{ "listen = \"127.0.0.1:21\";\n", "expected a list" },
 	{ "log_level = \"loud\";\n", "unknown level" },
 	{ "log_facility = \"nope\";\n", "unknown facility" },
+	/* PASV answered 425 to every client with a name here */
+	{ "\npasv_address = \"ftp.example.org\";\n",
+	    ":2: pasv_address: \"ftp.example.org\" is not a numeric IPv4" },
+	{ "pasv_address = \"2001:db8::1\";\n", "not a numeric IPv4" },
+	{ "pasv_address = 7;\n", "pasv_address: \"?\" is not" },
+	/* relative to the daemon's cwd at the start, to / once detached */
+	{ "\nuser_db = \"users.db\";\n",
+	    ":2: user_db: \"users.db\" is not an absolute path" },
+	{ "home_root = \"srv/moatftp\";\n", "home_root: \"srv/moatftp\" is not" },
+	{ "jail_dir = \"./empty\";\n", "jail_dir: \"./empty\" is not" },
+	{ "pidfile = \"moatftpd.pid\";\n", "pidfile: \"moatftpd.pid\" is not" },
+	{ "xferlog = \"xferlog\";\n", "xferlog: \"xferlog\" is not" },
+	{ "tls_cert = \"c.pem\";\ntls_key = \"/k.pem\";\n",
+	    "tls_cert: \"c.pem\" is not an absolute path" },
+	{ "tls_cert = \"/c.pem\";\ntls_key = \"k.pem\";\n",
+	    "tls_key: \"k.pem\" is not an absolute path" },
 	{ "tls_cert = \"/x\";\ntls_key = \"\";\n", "together" },
 	{ "\nmax_clients = = 3;\n", ":2: syntax error" },
 	{ "login_fail_delay = -1;\n", "out of range" },
