@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libconfig-dev libbsd-dev libcrypt-dev libssl-dev
 libseccomp-dev libedit-dev check curl lftp vsftpd openssl procps
-bsdextrautils util-linux shellcheck groff man-db gdb"
+bsdextrautils util-linux shellcheck groff man-db gdb mandoc logrotate strace"
 
 missing=""
 for p in $PKGS; do
