@@ -275,6 +275,15 @@ verify(struct job *j, const char *rpath, uint64_t resumed)
 	progress_done(&j->pg);
 	digest_final_hex(j->dg, mine);
 	j->dg = NULL;
+	/* a Ctrl-C that came once the data was in, before this wait began,
+	 * broke no read: it would go unseen until the digest came (up to a
+	 * week). The part file is whole and is kept for the next run. */
+	if (cl_interrupted) {
+		progress_end(&j->pg, 0, NULL);
+		warnx("%s: interrupted before the digest check; part file kept",
+		    j->name);
+		return TRY_FAIL;
+	}
 	rv = xfer_server_digest(j->c, rpath, j->pg.done, theirs);
 	if (rv == -1) {
 		progress_end(&j->pg, 0, NULL);

@@ -1362,6 +1362,42 @@ def t_fake_intr_reply():
         e.cleanup()
 
 
+def t_fake_intr_before_wait():
+    """A Ctrl-C that lands after the data ended but before the wait for
+    the digest began (no read for it to break) ends the command too: the
+    digest is not waited for, and the part file is kept. gdb raises SIGINT
+    in the client at progress_done (the data all in), as a person's Ctrl-C would."""
+    if not shutil.which("gdb"):
+        print("skip t_fake_intr_before_wait: no gdb")
+        return
+    fake = fakeftp.FakeFTP(files={"f.bin": NEW}, digest_delay=60)
+    e = FakeEnv(fake)
+    try:
+        argv = ["gdb", "-nx", "-batch", "-q",
+                "-ex", "set breakpoint pending on",
+                "-ex", "handle SIGINT nostop noprint pass",
+                "-ex", "break progress_done",
+                "-ex", "run",
+                "-ex", "call (int)raise(2)",
+                "-ex", "delete",
+                "-ex", "continue",
+                "--args"] + e.argv("get f.bin")
+        t0 = time.time()
+        p = subprocess.run(argv, cwd=e.work, env=e.env(),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=120)
+        took = time.time() - t0
+        out = p.stdout + p.stderr
+        assert b"exited with code 01" in out, out
+        assert took < 30, (took, out)
+        assert not os.path.exists(e.lp("f.bin"))
+        with open(e.lp("f.bin.moatpart"), "rb") as f:
+            assert f.read() == NEW
+    finally:
+        fake.stop()
+        e.cleanup()
+
+
 class BigTree(fakeftp.FakeFTP):
     """Every directory holds 200000 directories, all the way down."""
 
@@ -1440,6 +1476,7 @@ FAKE = [t_fake_no_digest, t_fake_no_size, t_fake_no_rest,
         t_fake_wrong_digest, t_fake_bigtree, t_fake_ftp_url,
         t_fake_pwd_escapes, t_fake_netrc_nologin, t_fake_busy_keeps_part,
         t_fake_mlst_layout, t_fake_hash_other_algo, t_fake_intr_reply,
+        t_fake_intr_before_wait,
         t_fake_name_escapes,
         t_fake_rate_excludes_digest]
 
