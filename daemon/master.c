@@ -742,18 +742,32 @@ shutdown_all(void)
 static int
 detach(void)
 {
-	char	c;
-	ssize_t	n;
-	int	p[2], fd;
+	sigset_t	all, old;
+	char		c;
+	ssize_t		n;
+	int		p[2], fd;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		fatal("pipe");
+	/* the master's handlers are in place by now; the starting process
+	 * must not keep them: they would swallow a SIGTERM or a Ctrl-C sent
+	 * to it while it waits (a daemon that never gets ready) */
+	sigemptyset(&all);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGTERM);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	switch (fork()) {
 	case -1:
 		fatal("fork");
 	case 0:
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		break;
 	default:
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[1]);
 		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
 			;

@@ -365,6 +365,24 @@ start_ready() {
 	stop_daemon "$r"
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
+	# The starting process, while it waits for the daemon, still dies of
+	# a SIGTERM (or a Ctrl-C): it had the master's handlers, which only
+	# noted the signal, so nothing but SIGKILL ended a start that hung.
+	r=$tmp/ready-term
+	mkconf "$r" 'prefork_spares = 0;'
+	strace -f -o "$r/st" -e trace=setsid \
+	    -e inject=setsid:delay_exit=2000000 \
+	    "$top/$BUILD/moatftpd" -c "$r/c.conf" &
+	spid=$!
+	wait_for 100 test -s "$r/st"
+	starter=$(pgrep -P "$spid" | head -n 1)
+	kill -TERM "$starter" 2>/dev/null
+	check "start: a SIGTERM ends the waiting start" \
+	    wait_for 10 grep -Eq "^$starter +[+]{3} killed by SIGTERM" "$r/st"
+	wait_for 50 test -s "$r/pid"
+	stop_daemon "$r"
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
 }
 
 # log_level = "err" still says why a start fails, and a fatal error is an
