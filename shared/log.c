@@ -37,6 +37,10 @@ static const struct {
 
 static void	vlog(int, int, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
+static void	logx(int, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	vlog_err(int, int, int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 5, 0)));
 
 void
 log_init(const char *ident, int to_stderr, int facility)
@@ -160,18 +164,40 @@ vlog(int lvl, int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+static void
+logx(int lvl, int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, pri, fmt, ap);
+	va_end(ap);
+}
+
+/* "prefix" + the message + ": strerror(err)" (err < 0: none), at lvl. */
+static void
+vlog_err(int lvl, int pri, int err, const char *prefix, const char *fmt,
+    va_list ap)
+{
+	char	buf[1024];
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (err < 0)
+		logx(lvl, pri, "%s%s", prefix, buf);
+	else
+		logx(lvl, pri, "%s%s: %s", prefix, buf, strerror(err));
+	errno = err < 0 ? errno : err;
+}
+
 void
 log_err(const char *fmt, ...)
 {
-	char	buf[1024];
 	va_list	ap;
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_err(LOG_LVL_ERR, LOG_ERR, saved, "", fmt, ap);
 	va_end(ap);
-	log_errx("%s: %s", buf, strerror(saved));
-	errno = saved;
 }
 
 void
@@ -187,15 +213,12 @@ log_errx(const char *fmt, ...)
 void
 log_warn(const char *fmt, ...)
 {
-	char	buf[1024];
 	va_list	ap;
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_err(LOG_LVL_WARN, LOG_WARNING, saved, "", fmt, ap);
 	va_end(ap);
-	log_warnx("%s: %s", buf, strerror(saved));
-	errno = saved;
 }
 
 void
@@ -231,26 +254,22 @@ log_debug(const char *fmt, ...)
 void
 fatal(const char *fmt, ...)
 {
-	char	buf[1024];
 	va_list	ap;
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_err(LOG_LVL_ERR, LOG_ERR, saved, "fatal: ", fmt, ap);
 	va_end(ap);
-	log_errx("fatal: %s: %s", buf, strerror(saved));
 	_exit(1);
 }
 
 void
 fatalx(const char *fmt, ...)
 {
-	char	buf[1024];
 	va_list	ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_err(LOG_LVL_ERR, LOG_ERR, -1, "fatal: ", fmt, ap);
 	va_end(ap);
-	log_errx("fatal: %s", buf);
 	_exit(1);
 }
