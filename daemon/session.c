@@ -226,18 +226,13 @@ cmd_opts(struct session *s, const char *arg)
 		s->utf8 = strcasecmp(rest, "OFF") != 0;
 		reply(s, 200, "UTF8 set to %s.", s->utf8 ? "on" : "off");
 	} else if (vl == 4 && strncasecmp(arg, "MLST", 4) == 0) {
-		char	list[64] = "";
-		size_t	i;
+		char	list[64];
 
 		/* RFC 3659 7.9: the facts named are on, all others off; the
 		 * reply names those now on */
 		s->mlst = mlst_parse(rest);
-		for (i = 0; i < MLST_NFACTS; i++)
-			if ((s->mlst & (1u << i)) &&
-			    (strlcat(list, mlst_facts[i], sizeof(list)) >=
-			    sizeof(list) || strlcat(list, ";", sizeof(list)) >=
-			    sizeof(list)))
-				fatalx("%s: MLST facts too long", __func__);
+		if (mlst_names(list, sizeof(list), s->mlst, 0) == -1)
+			fatalx("%s: MLST facts too long", __func__);
 		reply(s, 200, "MLST OPTS%s%s", list[0] != '\0' ? " " : "",
 		    list);
 	} else if (vl == 4 && strncasecmp(arg, "HASH", 4) == 0)

@@ -16,6 +16,9 @@ size_t	ftp_feat(char *buf, size_t len, int tls, int hash_algo,
 extern const char *const mlst_facts[MLST_NFACTS];
 /* OPTS MLST "fact;fact;...": the facts named (any case), others ignored. */
 unsigned int	mlst_parse(const char *list);
+/* "type;size;..." into buf: every fact with a '*' after those in mask
+ * (FEAT), or those in mask alone (the reply to OPTS MLST). -1 if cut. */
+int		mlst_names(char *buf, size_t len, unsigned int mask, int all);
 /* The fact of a "name=value" token (nlen bytes of name): its bit, or 0. */
 unsigned int	mlst_bit(const char *name, size_t nlen);
 
