@@ -19,6 +19,7 @@
 
 #include "shared/limits.h"
 #include "shared/passwd.h"
+#include "shared/pidread.h"
 #include "shared/size.h"
 #include "shared/userdb.h"
 #include "shared/log.h"
@@ -395,26 +396,14 @@ adm_read_password(int from_stdin, char *pw, size_t len)
 void
 adm_hup_daemon(const struct adm *a)
 {
-	char		 buf[32], path[64], comm[32];
-	const char	*errstr;
-	long long	 pid;
-	ssize_t		 n;
-	int		 fd;
+	char	path[64], comm[32];
+	pid_t	pid;
+	ssize_t	n;
+	int	fd;
 
-	if (a->conf.pidfile[0] == '\0' ||
-	    (fd = open(a->conf.pidfile, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
+	if ((pid = pidfile_pid(a->conf.pidfile)) == -1)
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	pid = strtonum(buf, 2, INT_MAX, &errstr);
-	if (errstr != NULL)
-		return;
-	(void)snprintf(path, sizeof(path), "/proc/%lld/comm", pid);
+	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
 	n = read(fd, comm, sizeof(comm) - 1);
@@ -424,9 +413,9 @@ adm_hup_daemon(const struct adm *a)
 	comm[n] = '\0';
 	if (strcmp(comm, "moatftpd\n") != 0)
 		return;
-	if (kill((pid_t)pid, SIGHUP) == -1)
-		adm_warn("cannot signal moatftpd (pid %lld) to reload: %s",
-		    pid, strerror(errno));
+	if (kill(pid, SIGHUP) == -1)
+		adm_warn("cannot signal moatftpd (pid %ld) to reload: %s",
+		    (long)pid, strerror(errno));
 }
 
 /* size_format(), except that sizes below 10K are given exactly. */

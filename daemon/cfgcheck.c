@@ -22,6 +22,7 @@
 #include "daemon/netaddr.h"
 #include "daemon/xferlog.h"
 #include "shared/log.h"
+#include "shared/pidread.h"
 #include "shared/tls.h"
 
 /* One problem with a setting, on one line: FILE: key "value": why. -1. */
@@ -288,24 +289,10 @@ check_xferlog(const struct config *cfg)
 static int
 pidfile_live(const struct config *cfg)
 {
-	char		 buf[32];
-	const char	*errstr;
-	long long	 pid;
-	ssize_t		 n;
-	int		 fd;
+	pid_t	pid = pidfile_pid(cfg->pidfile);
 
-	if (cfg->pidfile[0] == '\0' || (fd = open(cfg->pidfile,
-	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	pid = strtonum(buf, 1, INT_MAX, &errstr);
-	return errstr == NULL && pid != getpid() &&
-	    (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	return pid != -1 && pid != getpid() &&
+	    (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 /*
