@@ -16,6 +16,7 @@
 
 #include <check.h>
 
+#include "regress/unit/mapped.h"
 #include "shared/ledger.h"
 
 #define NCHILD	8
@@ -97,16 +98,6 @@ reap_all(pid_t *pids, int n)
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "child %d failed (status %#x)", i, status);
 	}
-}
-
-/* Is the page holding p mapped in this process? */
-static int
-mapped(const void *p, size_t pg)
-{
-	unsigned char	v;
-
-	return mincore((void *)((uintptr_t)p & ~(uintptr_t)(pg - 1)), pg,
-	    &v) == 0;
 }
 
 /*

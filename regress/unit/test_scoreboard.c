@@ -19,17 +19,8 @@
 #include <bsd/string.h>
 #include <check.h>
 
+#include "regress/unit/mapped.h"
 #include "shared/scoreboard.h"
-
-/* Is the page holding p mapped in this process? */
-static int
-mapped(const void *p, size_t pg)
-{
-	unsigned char	v;
-
-	return mincore((void *)((uintptr_t)p & ~(uintptr_t)(pg - 1)), pg,
-	    &v) == 0;
-}
 
 START_TEST(test_claim_free)
 {
